@@ -1,0 +1,203 @@
+"""The `impact` command: a thin Click front end over the engine, rendered with rich.
+
+This is the only module that prints or exits. Bad input (an `ImpactError`) becomes its one-line
+messages on stderr and exit status 1, with no traceback; anything else is a bug and keeps its traceback.
+"""
+
+from __future__ import annotations
+
+import functools
+import sys
+from pathlib import Path
+
+import click
+
+from . import __version__
+from .engine import ImpactError, open_tree, run as run_scenario
+from .engine import report
+from .engine.errors import Location, Problem, suggest
+
+FORMATS = ["table", "json", "csv", "markdown"]
+DEFAULT_SCENARIO = "scenarios/chatbot-llama70b-h100.yaml"
+root_option = click.option("--root", type=click.Path(file_okay=False), envvar="IMPACT_ROOT",
+                           help="Methodology tree (formulas/, catalogs/) to use instead of the shipped one. "
+                                "Also $IMPACT_ROOT.")
+
+
+def reports_errors(command):
+    """Turn ImpactError into its messages on stderr and exit status 1."""
+
+    @functools.wraps(command)
+    def wrapper(*args, **kwargs):
+        try:
+            return command(*args, **kwargs)
+        except ImpactError as exc:
+            click.echo(exc.render(), err=True)
+            sys.exit(1)
+
+    return wrapper
+
+
+def _console():
+    from rich.console import Console
+
+    return Console(soft_wrap=False)
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, prog_name="impact", message="%(prog)s %(version)s")
+def main():
+    """Estimate the duration, energy, emissions, water and memory of LLM inference.
+
+    The methodology is data: formulas in formulas/*.yaml, facts in catalogs/*.yaml, each with its source.
+    """
+
+
+@main.command("run")
+@click.argument("scenario", required=False, type=click.Path(dir_okay=False))
+@click.option("--set", "sets", multiple=True, metavar="NAME=VALUE",
+              help="Override any input or formula by name (repeatable), e.g. --set PUE=1 --set P_gpu='0.7 kW'.")
+@click.option("--methodology", "methodologies", multiple=True, metavar="NAME",
+              help="Run this methodology instead of the scenario's (repeatable).")
+@click.option("--format", "fmt", type=click.Choice(FORMATS), default="table", show_default=True,
+              help="Output format.")
+@root_option
+@reports_errors
+def run_command(scenario, sets, methodologies, fmt, root):
+    """Evaluate SCENARIO (a YAML file; the shipped chatbot example when omitted).
+
+    Prints every result with its unit, and every input with its value, unit and source (file:line of the
+    catalog entry, scenario line, --set or default).
+    """
+    tree = open_tree(root)
+    if scenario is None:
+        scenario = str(tree.root / DEFAULT_SCENARIO)
+    runs = run_scenario(scenario, tree=tree, methodologies=list(methodologies) or None, set=list(sets))
+    if fmt == "json":
+        click.echo(report.to_json(runs), nl=False)
+    elif fmt == "csv":
+        click.echo(report.to_csv(runs), nl=False)
+    elif fmt == "markdown":
+        click.echo(report.to_markdown(runs), nl=False)
+    else:
+        _print_tables(runs)
+
+
+def _print_tables(runs):
+    from rich.markup import escape
+    from rich.table import Table
+
+    console = _console()
+    for run in runs:
+        title = f"{escape(run.scenario.name)} — {escape(run.title)} ({escape(run.methodology)} {run.version})"
+        results = Table(title=title, title_justify="left", show_lines=False)
+        results.add_column("result", style="bold")
+        results.add_column("value", justify="right")
+        results.add_column("unit")
+        totals = run.requests != 1
+        if totals:
+            results.add_column(f"total x {run.requests:g}", justify="right")
+        results.add_column("description", overflow="ellipsis", no_wrap=True, ratio=1)
+        for row in report.result_rows(run):
+            cells = [row["name"], row["value"], row["unit"]] + ([row["total"]] if totals else []) + [row["description"]]
+            results.add_row(*map(escape, cells))
+        console.print(results)
+        inputs = Table(title="inputs", title_justify="left")
+        for column in ("input", "value", "unit", "source (citations: --format json)"):
+            inputs.add_column(column, justify="right" if column == "value" else "left",
+                              overflow="fold" if column.startswith("source") else "ellipsis")
+        for row in report.input_rows(run):
+            where = row["source"].split("; ", 1)[0]
+            inputs.add_row(*map(escape, (row["name"], row["value"], row["unit"], where)))
+        console.print(inputs)
+        for label, items, style in (("assumption", run.assumptions, "dim"), ("warning", run.warnings, "yellow")):
+            for item in items:
+                console.print(f"[{style}]{label}: {escape(item)}[/{style}]")
+        console.print()
+
+
+@main.group()
+def catalog():
+    """Browse the catalogs (accelerators, servers, models, regions, precisions, deployments, calibrations)."""
+
+
+def _catalog_table(tree, kind):
+    tables = tree.catalogs()
+    if kind not in tables:
+        raise ImpactError(Problem(Location(None, path=f"catalog {kind}"), f"unknown catalog '{kind}'",
+                                  "one of " + ", ".join(sorted(tables)), suggest(kind, tables)))
+    return tables[kind]
+
+
+@catalog.command("list")
+@click.argument("kind")
+@click.option("--format", "fmt", type=click.Choice(["table", "json"]), default="table", show_default=True)
+@root_option
+@reports_errors
+def catalog_list(kind, fmt, root):
+    """List the entries of catalog KIND, one line each."""
+    import json
+
+    from rich.markup import escape
+    from rich.table import Table
+
+    entries = _catalog_table(open_tree(root), kind)
+    if fmt == "json":
+        click.echo(json.dumps({eid: e.data.get("name", "") for eid, e in entries.items()}, indent=2))
+        return
+    table = Table(title=f"{kind} ({len(entries)})", title_justify="left")
+    table.add_column("id", style="bold")
+    table.add_column("name")
+    table.add_column("file")
+    for eid, entry in entries.items():
+        table.add_row(escape(eid), escape(str(entry.data.get("name", ""))), f"{entry.file}:{entry.loc().line}")
+    _console().print(table)
+
+
+@catalog.command("show")
+@click.argument("kind")
+@click.argument("entry_id", metavar="ID")
+@click.option("--format", "fmt", type=click.Choice(["table", "json"]), default="table", show_default=True)
+@root_option
+@reports_errors
+def catalog_show(kind, entry_id, fmt, root):
+    """Show every field of entry ID of catalog KIND, with its unit and source."""
+    import json
+
+    from rich.markup import escape
+    from rich.table import Table
+
+    tree = open_tree(root)
+    _catalog_table(tree, kind)
+    entry = tree.entry(kind, entry_id, Location(None, path=f"catalog {kind} {entry_id}"))
+    if fmt == "json":
+        click.echo(json.dumps(entry.data, indent=2))
+        return
+    units = tree.schemas.field_units(kind)
+    table = Table(title=f"{kind} {entry_id} ({entry.file}:{entry.loc().line})", title_justify="left")
+    for column in ("field", "value", "unit", "source"):
+        table.add_column(column, overflow="fold")
+    for field, value in entry.data.items():
+        if field in ("source", "field_sources", "notes"):
+            continue
+        cite = entry.cite(field) if field in (entry.data.get("field_sources") or {}) else ""
+        table.add_row(escape(field), escape(str(value)), escape(units.get(field, "")), escape(cite))
+    console = _console()
+    console.print(table)
+    console.print(f"source: {escape(entry.data['source'])}")
+    if entry.data.get("notes"):
+        console.print(f"notes: {escape(entry.data['notes'])}")
+
+
+@main.command("methodologies")
+@root_option
+@reports_errors
+def methodologies_command(root):
+    """List the installed methodologies with a line of description each."""
+    for name, method in sorted(open_tree(root).methodologies().items()):
+        default = " (default)" if method.default else ""
+        click.echo(f"{name} {method.version}{default}: {method.description} [{method.file}]")
+
+
+if __name__ == "__main__":  # pragma: no cover
+    main()

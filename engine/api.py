@@ -1,0 +1,143 @@
+"""The public Python API: open a methodology tree, load a scenario, run methodologies on it.
+
+    from impact import run
+    for r in run("scenarios/chatbot-llama70b-h100.yaml", set={"PUE": 1}):
+        print(r.methodology, r.results["E"].value[0], r.results["E"].unit)
+
+`run` returns one `Run` per methodology. A run holds its inputs (value, unit, source) and its results
+(value arrays, unit, description); `Run.to_dict()` is the JSON contract of `impact run --format json`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+from .errors import ImpactError, Location, Problem, suggest
+from .evaluate import evaluate
+from .resolve import Value, resolve
+from .scenario import Override, Scenario, load_scenario as _load_scenario
+from .tree import Tree
+
+
+@dataclass
+class Result:
+    name: str
+    value: np.ndarray
+    unit: str
+    description: str
+    extensive: bool
+
+
+@dataclass
+class Run:
+    """One methodology evaluated on one scenario."""
+
+    methodology: str
+    version: str
+    title: str
+    scenario: Scenario
+    inputs: dict[str, Value]
+    results: dict[str, Result]
+    requests: float = 1.0
+    warnings: list[str] = field(default_factory=list)
+    assumptions: list[str] = field(default_factory=list)
+
+    def totals(self) -> dict[str, Result]:
+        """Results that add up over requests, multiplied by the scenario's `requests`."""
+        return {name: Result(name, r.value * self.requests, r.unit, r.description, True)
+                for name, r in self.results.items() if r.extensive}
+
+    def to_dict(self) -> dict:
+        def plain(array):
+            values = [float(x) for x in np.asarray(array).ravel()]
+            return values[0] if len(values) == 1 else values
+
+        out = {
+            "methodology": self.methodology,
+            "version": self.version,
+            "scenario": {"name": self.scenario.name, "file": self.scenario.file, **self.scenario.describe(),
+                         "requests": self.requests},
+            "inputs": {name: {"value": plain(v.value), "unit": v.unit, "source": v.source}
+                       for name, v in self.inputs.items()},
+            "results": {name: {"value": plain(r.value), "unit": r.unit} for name, r in self.results.items()},
+        }
+        if self.requests != 1 and self.totals():
+            out["totals"] = {name: {"value": plain(r.value), "unit": r.unit} for name, r in self.totals().items()}
+        out["assumptions"] = list(self.assumptions)
+        out["warnings"] = list(self.warnings)
+        return out
+
+
+def open_tree(root: str | Path | None = None) -> Tree:
+    """The methodology tree at `root`, else $IMPACT_ROOT, else the shipped one."""
+    return Tree(root)
+
+
+def load_scenario(source: str | Path | Mapping, tree: Tree | None = None) -> Scenario:
+    """A scenario from a YAML path or a mapping with the same keys."""
+    return _load_scenario(source, tree or open_tree())
+
+
+def parse_set(items) -> dict[str, Override]:
+    """`NAME=VALUE` strings (as given to --set) into overrides."""
+    overrides = {}
+    for item in items:
+        where = Location(None, path=f"--set {item}")
+        name, sep, raw = item.partition("=")
+        name, raw = name.strip(), raw.strip()
+        if not sep or not name or not raw:
+            raise ImpactError(Problem(where, "not of the form NAME=VALUE", "e.g. --set PUE=1.1 or --set P_gpu='700 W'"))
+        overrides[name] = Override(name, raw, f"--set {name}={raw}", where)
+    return overrides
+
+
+def run(scenario: str | Path | Mapping | Scenario, *, tree: Tree | None = None, root: str | Path | None = None,
+        methodologies: list[str] | None = None, set: Mapping | list[str] | None = None) -> list[Run]:
+    """Evaluate the scenario's methodologies (or `methodologies`) and return one Run each.
+
+    `set` overrides inputs or formulas by name: a mapping of name -> number or quantity string, or a list
+    of "NAME=VALUE" strings as on the command line.
+    """
+    tree = tree or open_tree(root)
+    if not isinstance(scenario, Scenario):
+        scenario = load_scenario(scenario, tree)
+    if isinstance(set, Mapping):
+        overrides = {k: Override(k, v, f"set {k}={v}", Location(None, path=f"set {k}")) for k, v in set.items()}
+    else:
+        overrides = parse_set(set or [])
+    if methodologies:
+        chosen = [tree.methodology(name, Location(None, path=f"--methodology {name}")) for name in methodologies]
+    else:
+        chosen = [tree.methodology(name, where) for name, where in scenario.methodologies]
+    _check_names(chosen, {**scenario.overrides, **overrides})
+    runs = []
+    for method in chosen:
+        order, values, warnings, assumptions = resolve(method, scenario, overrides)
+        results = evaluate(method, order, values, 1)
+        table = {}
+        for name in method.formulas:  # file order, which is the order a reader expects
+            f = method.formulas[name]
+            if name in results:
+                table[name] = Result(name, results[name], f.unit, f.description, f.extensive)
+            else:  # overridden: report the given value as the result
+                table[name] = Result(name, values[name].value, f.unit, f.description, f.extensive)
+        inputs = {name: v for name, v in values.items()}
+        runs.append(Run(method.name, method.version, method.title, scenario, inputs, table,
+                        scenario.requests, warnings, [*scenario.notes, *assumptions]))
+    return runs
+
+
+def _check_names(methods, overrides: dict[str, Override]) -> None:
+    known = {name for m in methods for name in m.names()}
+    problems = []
+    for name, override in overrides.items():
+        if name not in known:
+            where = ", ".join(m.name for m in methods)
+            problems.append(Problem(override.location, f"unknown name '{name}'",
+                                    f"an input, constant or formula of {where}", suggest(name, known)))
+    if problems:
+        raise ImpactError(problems)

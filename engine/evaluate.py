@@ -1,0 +1,52 @@
+"""Evaluate a methodology's formulas over numpy arrays with numexpr.
+
+One scenario is an array of length one; a sweep or a request log is a longer array and takes the same
+path. Each formula is evaluated once, in topological order, with an explicit `local_dict` holding only
+the names it reads and an empty `global_dict` (numexpr otherwise looks names up in the caller's frame).
+Expressions were checked by `expressions.parse` when the methodology was loaded. Every result must be
+finite: numexpr returns inf for a division by zero without raising, so each result is checked and a bad
+one names the formula and the inputs that produced it. Comparisons give 0.0 or 1.0.
+"""
+
+from __future__ import annotations
+
+import numexpr
+import numpy as np
+
+from .errors import ImpactError, Problem
+from .methodology import Methodology
+from .resolve import Value
+
+
+def evaluate(method: Methodology, order: list[str], values: dict[str, Value], n: int) -> dict[str, np.ndarray]:
+    """Arrays for every formula in `order`, given the resolved `values` (inputs, constants, overrides)."""
+    env = {name: np.asarray(v.value, dtype=np.float64) for name, v in values.items()}
+    results = {}
+    for name in order:
+        formula = method.formulas[name]
+        local = {r: env[r] for r in formula.reads}
+        try:
+            out = numexpr.evaluate(formula.expr, local_dict=local, global_dict={})
+        except Exception as exc:  # numexpr's own errors: report them at the formula
+            raise ImpactError(Problem(formula.location, f"formula '{name}' cannot be evaluated: {exc}",
+                                      "an expression numexpr can compute")) from None
+        out = np.broadcast_to(np.asarray(out, dtype=np.float64), (n,))
+        bad = ~np.isfinite(out)
+        if bad.any():
+            i = int(np.argmax(bad))
+            shown = ", ".join(f"{r} = {env[r][i]:g}" for r in formula.reads)
+            what = "nan" if np.isnan(out[i]) else "infinite"
+            where = f" (row {i + 1})" if n > 1 else ""
+            raise ImpactError(Problem(formula.location, f"formula '{name}' = {formula.expr} is {what}{where} with {shown}",
+                                      "finite results", _blame(formula.reads, values, env, i)))
+        env[name] = out
+        results[name] = out
+    return results
+
+
+def _blame(reads, values: dict[str, Value], env, i) -> str | None:
+    """A hint naming the zero or non-finite input most likely at fault, with its source."""
+    for name in reads:
+        if name in values and (env[name][i] == 0 or not np.isfinite(env[name][i])):
+            return f"{name} = {env[name][i]:g} comes from {values[name].source}"
+    return None

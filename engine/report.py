@@ -1,0 +1,82 @@
+"""Turn runs into plain rows and texts: the JSON document, CSV and Markdown.
+
+Nothing here imports rich or click: `cli.py` renders the rows as tables. Numbers are shown with six
+significant digits in tables; JSON and CSV carry full precision.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+
+from .api import Run
+
+
+def number(value) -> str:
+    """A value for people: six significant digits."""
+    values = [float(v) for v in getattr(value, "ravel", lambda: [value])()]
+    return ", ".join(f"{v:.6g}" for v in values)
+
+
+def document(runs: list[Run]) -> dict:
+    """The JSON contract: {"runs": [{"methodology", "inputs", "results", ...}]}."""
+    return {"runs": [r.to_dict() for r in runs]}
+
+
+def to_json(runs: list[Run]) -> str:
+    return json.dumps(document(runs), indent=2) + "\n"
+
+
+def result_rows(run: Run) -> list[dict]:
+    totals = run.totals() if run.requests != 1 else {}
+    rows = []
+    for name, r in run.results.items():
+        row = {"name": name, "value": number(r.value), "unit": r.unit, "description": r.description}
+        if run.requests != 1:
+            row["total"] = number(totals[name].value) if name in totals else ""
+        rows.append(row)
+    return rows
+
+
+def input_rows(run: Run) -> list[dict]:
+    return [{"name": name, "value": number(v.value), "unit": v.unit, "source": v.source}
+            for name, v in run.inputs.items()]
+
+
+def to_csv(runs: list[Run]) -> str:
+    """One row per result and per input: methodology, kind, name, value, unit, total, source."""
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\n")
+    writer.writerow(["scenario", "methodology", "kind", "name", "value", "unit", "total", "source"])
+    for run in runs:
+        totals = run.totals() if run.requests != 1 else {}
+        for name, r in run.results.items():
+            total = repr(float(totals[name].value[0])) if name in totals else ""
+            writer.writerow([run.scenario.name, run.methodology, "result", name, repr(float(r.value[0])), r.unit, total, ""])
+        for name, v in run.inputs.items():
+            writer.writerow([run.scenario.name, run.methodology, "input", name, repr(float(v.value[0])), v.unit, "", v.source])
+    return out.getvalue()
+
+
+def _markdown_table(rows: list[dict], columns: list[str]) -> str:
+    def cell(text) -> str:
+        return str(text).replace("|", "\\|").replace("\n", " ")
+
+    lines = ["| " + " | ".join(columns) + " |", "|" + "|".join("---" for _ in columns) + "|"]
+    lines += ["| " + " | ".join(cell(row.get(c, "")) for c in columns) + " |" for row in rows]
+    return "\n".join(lines)
+
+
+def to_markdown(runs: list[Run]) -> str:
+    parts = []
+    for run in runs:
+        parts.append(f"## {run.scenario.name}: {run.methodology} {run.version}\n")
+        columns = ["name", "value", "unit"] + (["total"] if run.requests != 1 else []) + ["description"]
+        parts.append(_markdown_table(result_rows(run), columns) + "\n")
+        parts.append("### Inputs\n")
+        parts.append(_markdown_table(input_rows(run), ["name", "value", "unit", "source"]) + "\n")
+        for title, items in (("Assumptions", run.assumptions), ("Warnings", run.warnings)):
+            if items:
+                parts.append(f"### {title}\n\n" + "\n".join(f"- {item}" for item in items) + "\n")
+    return "\n".join(parts)

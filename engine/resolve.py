@@ -1,0 +1,156 @@
+"""Give every input a methodology needs a value, a unit and a source.
+
+An input's value comes, in this order, from an override (`--set`, then the scenario's `set:`), from the
+first of its bindings that the selected entries can answer (`model.active_params_b`,
+`accelerator.dense_tflops[precision.compute]`, ...; multiplied by the input's `scale`), or from its
+`default`. When a binding could not answer and a default was used, a warning says so. Values are checked
+against the input's `minimum`, `maximum` and `integer`. The result is a mapping of name -> `Value`, with
+arrays of length `n`. No file is read here.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import numpy as np
+
+from .errors import ImpactError, Location, Problem
+from .methodology import Binding, Input, Methodology
+from .scenario import Override, Scenario
+from .units import UnitProblem, convert
+
+
+@dataclass
+class Value:
+    """A resolved input: the numbers, their unit, and where they came from."""
+
+    value: np.ndarray
+    unit: str
+    source: str
+    location: Location | None = None
+
+
+def resolve(method: Methodology, scenario: Scenario, overrides: dict[str, Override], n: int = 1):
+    """Values for every input and constant the formulas read: (formula order, values, warnings, assumptions).
+
+    A default used because the selected entries lack a field is a warning (a missing fact counted as the
+    default), unless the input says `on_missing: assume` (the default is the documented assumption)."""
+    given = {name: o for name, o in {**scenario.overrides, **overrides}.items() if name in method.names()}
+    formulas, inputs, constants = method.plan(given)
+    values: dict[str, Value] = {}
+    warnings: list[str] = []
+    assumptions: list[str] = []
+    for name, override in given.items():
+        values[name] = _override(method, override, n)
+    for name in constants:
+        c = method.constants[name]
+        values[name] = Value(np.full(n, c.value), c.unit, f"{method.file}:{c.location.line}: constant", c.location)
+    problems = []
+    for name in inputs:
+        try:
+            notes = assumptions if method.inputs[name].on_missing == "assume" else warnings
+            values[name] = _bound(method.inputs[name], method, scenario, n, notes)
+        except ImpactError as exc:
+            problems += exc.problems
+    if problems:
+        raise ImpactError(problems)
+    for name, item in method.inputs.items():
+        if name in values:
+            _check_range(item, values[name])
+    return formulas, values, warnings, assumptions
+
+
+def _override(method: Methodology, override: Override, n: int) -> Value:
+    unit = method.unit_of(override.name)
+    raw = override.raw
+    try:
+        number = float(raw)
+    except (TypeError, ValueError):
+        try:
+            number = convert(str(raw), unit)
+        except UnitProblem as exc:
+            raise ImpactError(Problem(override.location, str(exc),
+                                      f"a number in {unit or 'no unit'}, or a quantity convertible to it")) from None
+    if not math.isfinite(number):
+        raise ImpactError(Problem(override.location, f"{raw!r} is not a finite number", "a finite number"))
+    return Value(np.full(n, number), unit, override.source, override.location)
+
+
+def _bound(item: Input, method: Methodology, scenario: Scenario, n: int, warnings: list[str]) -> Value:
+    misses = []
+    for binding in item.bindings:
+        found = _lookup(binding, scenario, misses)
+        if found is None:
+            continue
+        number, entry, location = found
+        scale = f" x {item.scale:g}" if item.scale != 1 else ""
+        cite = entry.data.get("source") if entry.catalog in ("request", "hardware") else entry.cite(binding.field)
+        what = f"{binding.entity if entry.catalog in ('request', 'hardware') else entry.id}." \
+            + _field_text(binding, scenario)
+        source = f"{entry.file}:{location.line}: {what}{scale}" + (f"; {cite}" if cite else "")
+        return Value(np.full(n, number * item.scale), item.unit, source, location)
+    reasons = "; ".join(reason for _, reason in misses)
+    if item.default is not None:
+        if misses:
+            warnings.append(f"{item.name}: {reasons}; used the default {item.default:g} {item.unit}".rstrip())
+        return Value(np.full(n, float(item.default)), item.unit,
+                     f"{method.file}:{item.default_location.line}: default", item.default_location)
+    where = misses[0][0] if misses else scenario.doc.loc()
+    raise ImpactError(Problem(where, f"no value for input '{item.name}' of {method.name}: "
+                              + (reasons or "no binding or default supplies it"),
+                              f"the catalog field, or --set {item.name}=VALUE ({item.unit or 'no unit'})"))
+
+
+def _field_text(binding: Binding, scenario: Scenario) -> str:
+    if binding.key_entity:
+        key = scenario.entities[binding.key_entity].data.get(binding.key_field)
+        return f"{binding.field}.{key}"
+    return binding.field
+
+
+def _lookup(binding: Binding, scenario: Scenario, misses: list):
+    """(number, entry, location) for a binding, or None after noting (location, reason) in `misses`."""
+    entry = scenario.entities.get(binding.entity)
+    if entry is None:
+        return None
+    value = entry.data.get(binding.field)
+    location = entry.loc(binding.field)
+    if binding.key_entity:
+        key_entry = scenario.entities.get(binding.key_entity)
+        key = key_entry.data.get(binding.key_field) if key_entry else None
+        if not isinstance(value, dict) or key not in value:
+            misses.append((entry.loc(), f"{_name(entry)} has no {binding.field}.{key}"))
+            return None
+        value, location = value[key], entry.loc(binding.field, key)
+    elif value is None:
+        misses.append((entry.loc(), f"{_name(entry)} has no {binding.field}"))
+        return None
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        raise ImpactError(Problem(location, f"{binding} is {value!r}, not a number", "a number"))
+    return float(value), entry, location
+
+
+def _name(entry) -> str:
+    if entry.catalog in ("request", "hardware"):
+        return f"the scenario's {entry.catalog}"
+    noun = entry.catalog[:-1] if entry.catalog.endswith("s") else entry.catalog
+    return f"{noun} '{entry.id}'"
+
+
+def _check_range(item: Input, value: Value) -> None:
+    v = value.value
+    where = value.location or Location(None, path=item.name)
+    if item.integer and not np.all(np.floor(v) == v):
+        raise ImpactError(Problem(where, f"{item.name} = {_first(v, np.floor(v) != v):g} is not a whole number",
+                                  f"a whole number of {item.unit or 'units'}"))
+    if item.minimum is not None and np.any(v < item.minimum):
+        raise ImpactError(Problem(where, f"{item.name} = {_first(v, v < item.minimum):g} is less than the minimum of "
+                                  f"{item.minimum:g}", f"{item.name} >= {item.minimum:g} {item.unit}".rstrip()))
+    if item.maximum is not None and np.any(v > item.maximum):
+        raise ImpactError(Problem(where, f"{item.name} = {_first(v, v > item.maximum):g} is more than the maximum of "
+                                  f"{item.maximum:g}", f"{item.name} <= {item.maximum:g} {item.unit}".rstrip()))
+
+
+def _first(values: np.ndarray, mask: np.ndarray) -> float:
+    return float(values[np.argmax(mask)])

@@ -1,0 +1,174 @@
+"""A scenario: which model, precision, hardware, location and deployment, for what request.
+
+`load_scenario` validates the YAML (or a mapping, for the Python API) and selects one catalog entry per
+entity (model, precision, accelerator, server, region, deployment, calibration), filling what the scenario
+leaves out from the deployment's defaults, and records the scenario's own numbers (`request`, `hardware`)
+as entries too, so every value a formula later reads has a file and a line. Scenario keys:
+
+- `model`: a models id or an inline model mapping (with its own `source`);
+- `precision` (default fp16, the seed's b = 2), `deployment` (default cloud), `calibration` (default
+  `default`);
+- `hardware`: an accelerator id, or {accelerator, server, gpus}; from the deployment when absent;
+- `location`: a regions id; from the deployment when absent (api), else required;
+- `request`: {input_tokens, output_tokens}; `requests`: how many such requests the totals cover;
+- `set`: NAME: VALUE overrides of any input or formula (a number, or a quantity such as "700 W").
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from .errors import ImpactError, Location, Problem, display_path
+from .loader import Doc, load_file
+from .tree import Entry, Tree
+
+DEFAULTS = {"precision": "fp16", "deployment": "cloud", "calibration": "default"}
+
+
+@dataclass
+class Override:
+    """A value given for a name with `set:` or `--set`: a number or a quantity string."""
+
+    name: str
+    raw: float | str
+    source: str
+    location: Location
+
+
+@dataclass
+class Scenario:
+    doc: Doc
+    name: str
+    entities: dict[str, Entry]
+    methodologies: list[tuple[str, Location]]
+    requests: float = 1.0
+    overrides: dict[str, Override] = field(default_factory=dict)
+    notes: list[str] = field(default_factory=list)  # defaults the scenario relied on
+
+    @property
+    def file(self) -> str:
+        return self.doc.file
+
+    def describe(self) -> dict:
+        """What was selected, for reports: entity -> id."""
+        return {kind: entry.id for kind, entry in self.entities.items() if kind not in ("request", "hardware")}
+
+
+def load_scenario(source: str | Path | Mapping, tree: Tree) -> Scenario:
+    """Load and resolve a scenario from a YAML file path or an already-parsed mapping."""
+    if isinstance(source, Mapping):
+        doc = Doc("<mapping>", dict(source))
+    else:
+        doc = load_file(source)
+    tree.schemas.validate(doc, "scenario")
+    return _resolve(doc, tree)
+
+
+def _scenario_entry(doc: Doc, kind: str, data: dict, prefix: tuple) -> Entry:
+    return Entry(kind, kind, data, doc, doc.file, prefix)
+
+
+def _resolve(doc: Doc, tree: Tree) -> Scenario:
+    data = doc.data
+    notes = []
+
+    def pick(catalog: str, key: str, fallback, where=None) -> Entry:
+        if key in data:
+            return tree.entry(catalog, data[key], doc.loc((key,)))
+        notes.append(f"{key}: {fallback[0]} ({fallback[1]})")
+        return tree.entry(catalog, fallback[0], where or doc.loc())
+
+    deployment = pick("deployments", "deployment", (DEFAULTS["deployment"], "default deployment"))
+    entities = {"deployment": deployment}
+    entities["precision"] = pick("precisions", "precision", (DEFAULTS["precision"], "default: the seed's b = 2"))
+    entities["calibration"] = pick("calibrations", "calibration", (DEFAULTS["calibration"], "default calibration"))
+    entities["model"] = _model(doc, tree)
+    entities.update(_hardware(doc, tree, deployment, notes))
+    entities["region"] = _region(doc, tree, deployment, notes)
+    entities["request"] = _scenario_entry(doc, "request", data["request"], ("request",))
+    methods = data.get("methodology")
+    if methods is None:
+        methodologies = [(name, doc.loc()) for name, m in sorted(tree.methodologies().items()) if m.default]
+    else:
+        names = [methods] if isinstance(methods, str) else methods
+        methodologies = [(n, doc.loc(("methodology",) if isinstance(methods, str) else ("methodology", i)))
+                         for i, n in enumerate(names)]
+    overrides = {name: Override(name, value, f"{doc.file}:{doc.loc(('set', name)).line}: set.{name}",
+                                doc.loc(("set", name)))
+                 for name, value in (data.get("set") or {}).items()}
+    default_name = Path(doc.file).stem if doc.path else "scenario"
+    return Scenario(doc, data.get("name", default_name), entities, methodologies,
+                    float(data.get("requests", 1)), overrides, notes)
+
+
+def _model(doc: Doc, tree: Tree) -> Entry:
+    model = doc.data["model"]
+    if isinstance(model, str):
+        return tree.entry("models", model, doc.loc(("model",)))
+    return Entry("models", model.get("name", "inline"), model, doc, doc.file, ("model",))
+
+
+def _hardware(doc: Doc, tree: Tree, deployment: Entry, notes: list[str]) -> dict[str, Entry]:
+    hw = doc.data.get("hardware")
+    if isinstance(hw, str):
+        hw, prefix = {"accelerator": hw}, ("hardware",)
+        key_loc = {"accelerator": doc.loc(prefix)}
+    else:
+        prefix = ("hardware",)
+        key_loc = {k: doc.loc(prefix + (k,)) for k in (hw or {})}
+        hw = dict(hw or {})
+    if "accelerator" not in hw and "server" not in hw:
+        if "accelerator" not in deployment.data:
+            raise ImpactError(Problem(doc.loc(prefix if "hardware" in doc.data else ()),
+                                      f"no accelerator: the scenario gives none and deployment '{deployment.id}' "
+                                      "has no default", "hardware: <accelerator id> or hardware: {server: <id>}"))
+        hw["accelerator"] = deployment.data["accelerator"]
+        key_loc["accelerator"] = deployment.loc("accelerator")
+        notes.append(f"hardware.accelerator: {hw['accelerator']} (from deployment '{deployment.id}')")
+    server = accelerator = None
+    if "server" in hw:
+        server = tree.entry("servers", hw["server"], key_loc["server"])
+    if "accelerator" in hw:
+        accelerator = tree.entry("accelerators", hw["accelerator"], key_loc["accelerator"])
+    if server and accelerator and server.data["accelerator"] != accelerator.id:
+        raise ImpactError(Problem(key_loc["server"], f"server '{server.id}' holds '{server.data['accelerator']}', "
+                                  f"not '{accelerator.id}'", "a server whose accelerator matches hardware.accelerator"))
+    if server is None:
+        default = accelerator.data.get("default_server")
+        if default is None:
+            raise ImpactError(Problem(key_loc["accelerator"], f"accelerator '{accelerator.id}' has no default_server",
+                                      "hardware.server naming the server that hosts it"))
+        server = tree.entry("servers", default, accelerator.loc("default_server"))
+        notes.append(f"hardware.server: {server.id} (default server of '{accelerator.id}')")
+    if accelerator is None:
+        accelerator = tree.entry("accelerators", server.data["accelerator"], server.loc("accelerator"))
+    # the GPU count: given, else the whole server when a server is named, else the deployment's, else none
+    if "gpus" in hw:
+        gpus = _scenario_entry(doc, "hardware", {"gpus": hw["gpus"]}, prefix)
+    elif isinstance(doc.data.get("hardware"), dict) and "server" in doc.data["hardware"]:
+        gpus = Entry("hardware", server.id, {"gpus": server.data["gpus"], "source": server.cite("gpus")},
+                     server.doc, server.file, server.prefix)
+        notes.append(f"hardware.gpus: {server.data['gpus']} (all accelerators of server '{server.id}')")
+    elif "gpus" in deployment.data:
+        gpus = Entry("hardware", deployment.id, {"gpus": deployment.data["gpus"], "source": deployment.cite("gpus")},
+                     deployment.doc, deployment.file, deployment.prefix)
+        notes.append(f"hardware.gpus: {deployment.data['gpus']} (from deployment '{deployment.id}')")
+    else:
+        gpus = _scenario_entry(doc, "hardware", {}, prefix)
+    return {"accelerator": accelerator, "server": server, "hardware": gpus}
+
+
+def _region(doc: Doc, tree: Tree, deployment: Entry, notes: list[str]) -> Entry:
+    if "location" in doc.data:
+        return tree.entry("regions", doc.data["location"], doc.loc(("location",)))
+    if "location" not in deployment.data:
+        raise ImpactError(Problem(doc.loc(), f"no location: the scenario gives none and deployment "
+                                  f"'{deployment.id}' has no default", "location: <region id>, e.g. us, fr, aws-us-east-1"))
+    notes.append(f"location: {deployment.data['location']} (from deployment '{deployment.id}')")
+    return tree.entry("regions", deployment.data["location"], deployment.loc("location"))
+
+
+def shown(path) -> str:
+    return display_path(path)

@@ -1,0 +1,137 @@
+"""A methodology tree: the folder that holds `formulas/`, `catalogs/` and `schemas/`.
+
+The shipped tree is the installed package itself; `--root DIR` or the `IMPACT_ROOT` environment variable
+points at a user's own. A tree missing `schemas/` uses the shipped schemas. Files are read on first use,
+validated against their schema, and kept: catalogs as entries that remember their file and line, formula
+files as parsed `Methodology` objects. Nothing is read at import time.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+from .errors import ImpactError, Location, Problem, display_path, suggest
+from .loader import Doc, load_file
+from .methodology import Methodology, parse
+from .schema import Schemas
+
+SHIPPED_ROOT = Path(__file__).resolve().parent.parent
+ROOT_ENV = "IMPACT_ROOT"
+
+
+@dataclass
+class Entry:
+    """One catalog entry: its data, and where it is written."""
+
+    catalog: str
+    id: str
+    data: dict
+    doc: Doc
+    file: str  # relative to the tree root (or the scenario file, for inline entries), for provenance
+    prefix: tuple = ()  # path of the entry inside its document
+
+    def loc(self, *parts) -> Location:
+        return self.doc.loc(self.prefix + parts)
+
+    def cite(self, field: str) -> str:
+        """The source of one field: its own `field_sources` entry, else the entry's `source`."""
+        return (self.data.get("field_sources") or {}).get(field, self.data.get("source", "no source given"))
+
+
+class Tree:
+    """The formulas, catalogs and schemas of one methodology root."""
+
+    def __init__(self, root: str | os.PathLike | None = None):
+        chosen = root or os.environ.get(ROOT_ENV) or SHIPPED_ROOT
+        self.root = Path(chosen).expanduser().resolve()
+        if not self.root.is_dir():
+            where = Location("--root" if root else ROOT_ENV if os.environ.get(ROOT_ENV) else "root", 0)
+            raise ImpactError(Problem(where, f"{display_path(self.root)} is not a directory",
+                                      "a folder holding formulas/ and catalogs/"))
+        for part in ("formulas", "catalogs"):
+            if not (self.root / part).is_dir():
+                raise ImpactError(Problem(Location(display_path(self.root), 0), f"has no {part}/ folder",
+                                          "a methodology tree holding formulas/ and catalogs/"))
+        schemas = self.root / "schemas"
+        self.schemas = Schemas(schemas if schemas.is_dir() else SHIPPED_ROOT / "schemas")
+        self._catalogs: dict[str, dict[str, Entry]] | None = None
+        self._methodologies: dict[str, Methodology] | None = None
+
+    def relative(self, path: Path) -> str:
+        return path.resolve().relative_to(self.root).as_posix()
+
+    def load(self, path: Path, kind: str) -> Doc:
+        doc = load_file(path)
+        self.schemas.validate(doc, kind)
+        return doc
+
+    # ---- catalogs
+    def catalogs(self) -> dict[str, dict[str, Entry]]:
+        if self._catalogs is None:
+            catalogs: dict[str, dict[str, Entry]] = {}
+            problems = []
+            for path in sorted((self.root / "catalogs").glob("*.yaml")):
+                try:
+                    doc = self.load(path, "catalog")
+                except ImpactError as exc:
+                    problems += exc.problems
+                    continue
+                name = doc.data["catalog"]
+                table = catalogs.setdefault(name, {})
+                for entry_id, data in doc.data["entries"].items():
+                    if entry_id in table:
+                        other = table[entry_id]
+                        problems.append(Problem(doc.loc(("entries", entry_id)),
+                                                f"{name} id '{entry_id}' is already defined in "
+                                                f"{display_path(other.doc.path)}:{other.loc().line}",
+                                                "ids unique within a catalog"))
+                        continue
+                    table[entry_id] = Entry(name, entry_id, data, doc, self.relative(path), ("entries", entry_id))
+            if problems:
+                raise ImpactError(problems)
+            self._catalogs = catalogs
+        return self._catalogs
+
+    def catalog(self, name: str) -> dict[str, Entry]:
+        return self.catalogs().get(name, {})
+
+    def entry(self, catalog: str, entry_id: str, where: Location) -> Entry:
+        """Look up an id, or fail at `where` with the closest ids as a hint."""
+        table = self.catalog(catalog)
+        if entry_id in table:
+            return table[entry_id]
+        noun = catalog[:-1] if catalog.endswith("s") else catalog
+        raise ImpactError(Problem(where, f"unknown {noun} '{entry_id}'",
+                                  f"an id from the {catalog} catalog (impact catalog list {catalog})",
+                                  suggest(entry_id, table)))
+
+    # ---- methodologies
+    def methodologies(self) -> dict[str, Methodology]:
+        if self._methodologies is None:
+            found: dict[str, Methodology] = {}
+            problems = []
+            for path in sorted((self.root / "formulas").glob("*.yaml")):
+                try:
+                    doc = self.load(path, "formulas")
+                    method = parse(doc, self.relative(path))
+                except ImpactError as exc:
+                    problems += exc.problems
+                    continue
+                if method.name in found:
+                    problems.append(Problem(doc.loc(("methodology",)),
+                                            f"methodology '{method.name}' is already defined in {found[method.name].file}",
+                                            "one formulas file per methodology name"))
+                found[method.name] = method
+            if problems:
+                raise ImpactError(problems)
+            self._methodologies = found
+        return self._methodologies
+
+    def methodology(self, name: str, where: Location) -> Methodology:
+        table = self.methodologies()
+        if name in table:
+            return table[name]
+        raise ImpactError(Problem(where, f"unknown methodology '{name}'",
+                                  "one of " + ", ".join(sorted(table)), suggest(name, table)))
