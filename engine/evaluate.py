@@ -38,15 +38,23 @@ def evaluate(method: Methodology, order: list[str], values: dict[str, Value], n:
             what = "nan" if np.isnan(out[i]) else "infinite"
             where = f" (row {i + 1})" if n > 1 else ""
             raise ImpactError(Problem(formula.location, f"formula '{name}' = {formula.expr} is {what}{where} with {shown}",
-                                      "finite results", _blame(formula.reads, values, env, i)))
+                                      "finite results", _blame(method, formula.reads, values, env, i)))
         env[name] = out
         results[name] = out
     return results
 
 
-def _blame(reads, values: dict[str, Value], env, i) -> str | None:
-    """A hint naming the zero or non-finite input most likely at fault, with its source."""
+def _blame(method: Methodology, reads, values: dict[str, Value], env, i, seen=None) -> str | None:
+    """A hint naming the zero or non-finite input most likely at fault, with its source; a zero formula
+    result is followed back to the input that made it zero."""
+    seen = set() if seen is None else seen
     for name in reads:
-        if name in values and (env[name][i] == 0 or not np.isfinite(env[name][i])):
+        if name in seen or name not in env or (env[name][i] != 0 and np.isfinite(env[name][i])):
+            continue
+        seen.add(name)
+        if name in values:
             return f"{name} = {env[name][i]:g} comes from {values[name].source}"
+        found = _blame(method, method.formulas[name].reads, values, env, i, seen)
+        if found:
+            return f"{name} = {method.formulas[name].expr} = {env[name][i]:g}, where {found}"
     return None

@@ -7,7 +7,7 @@ line of a bad value. Differences from PyYAML's safe loader, all on purpose:
 - a duplicate key is an error naming both lines;
 - `1e3` and `2.5E-4` are numbers (YAML 1.1 wants `1.0e+3`);
 - only `true`/`false` are booleans (YAML 1.2): a region id `no` (Norway) or `on` stays a string;
-- dates stay strings; anchors and aliases work, merge keys (`<<`) do not;
+- dates stay strings; anchors and aliases work, merge keys (`<<`) and tags (`!!python/...`) do not;
 - documents that would expand to more than a million nodes (alias bombs) are refused.
 This module knows nothing about schemas or formulas.
 """
@@ -45,6 +45,9 @@ _Loader.add_implicit_resolver(
     "tag:yaml.org,2002:float",
     re.compile(r"^[-+]?(?:[0-9][0-9_]*)(?:\.[0-9_]*)?[eE][-+]?[0-9]+$"),
     list("-+0123456789"))
+
+
+_PLAIN_TAGS = {f"tag:yaml.org,2002:{t}" for t in ("str", "int", "float", "bool", "null", "seq", "map")}
 
 
 def render_path(parts) -> str:
@@ -138,6 +141,9 @@ class _Builder:
             self._problem(node, parts, f"document expands to more than {MAX_NODES:,} nodes",
                           "a smaller document (aliases may not multiply content)")
         self.doc.marks.setdefault(parts, (node.start_mark.line + 1, node.start_mark.column + 1))
+        if node.tag not in _PLAIN_TAGS:
+            shown = node.tag.replace("tag:yaml.org,2002:", "!!")
+            self._problem(node, parts, f"the tag '{shown}' is not allowed", "plain YAML without tags")
         if isinstance(node, yaml.MappingNode):
             return self._mapping(node, parts)
         if isinstance(node, yaml.SequenceNode):

@@ -71,7 +71,8 @@ def _override(method: Methodology, override: Override, n: int) -> Value:
             number = convert(str(raw), unit)
         except UnitProblem as exc:
             raise ImpactError(Problem(override.location, str(exc),
-                                      f"a number in {unit or 'no unit'}, or a quantity convertible to it")) from None
+                                      f"a number in {unit}, or a quantity convertible to it" if unit
+                                      else f"a plain number ({override.name} has no unit)")) from None
     if not math.isfinite(number):
         raise ImpactError(Problem(override.location, f"{raw!r} is not a finite number", "a finite number"))
     return Value(np.full(n, number), unit, override.source, override.location)
@@ -99,7 +100,8 @@ def _bound(item: Input, method: Methodology, scenario: Scenario, n: int, warning
     where = misses[0][0] if misses else scenario.doc.loc()
     raise ImpactError(Problem(where, f"no value for input '{item.name}' of {method.name}: "
                               + (reasons or "no binding or default supplies it"),
-                              f"the catalog field, or --set {item.name}=VALUE ({item.unit or 'no unit'})"))
+                              f"the field in the catalog entry, or --set {item.name}=VALUE"
+                              + (f" in {item.unit}" if item.unit else "")))
 
 
 def _field_text(binding: Binding, scenario: Scenario) -> str:
@@ -143,7 +145,7 @@ def _check_range(item: Input, value: Value) -> None:
     where = value.location or Location(None, path=item.name)
     if item.integer and not np.all(np.floor(v) == v):
         raise ImpactError(Problem(where, f"{item.name} = {_first(v, np.floor(v) != v):g} is not a whole number",
-                                  f"a whole number of {item.unit or 'units'}"))
+                                  "a whole number" + (f" ({item.unit})" if item.unit else "")))
     if item.minimum is not None and np.any(v < item.minimum):
         raise ImpactError(Problem(where, f"{item.name} = {_first(v, v < item.minimum):g} is less than the minimum of "
                                   f"{item.minimum:g}", f"{item.name} >= {item.minimum:g} {item.unit}".rstrip()))

@@ -62,15 +62,13 @@ class Schemas:
                                       "a mapping with kind: and schema_version:"))
         schema_id = self._schema_id(doc, kind)
         self._load()
-        errors = sorted(self.validator(schema_id).iter_errors(data),
-                        key=lambda e: (doc.loc(e.absolute_path).line, doc.loc(e.absolute_path).column,
-                                       list(map(str, e.absolute_path))))
         problems = []
-        for error in errors:
+        for error in self.validator(schema_id).iter_errors(data):
             for problem in _problems(doc, error):
                 if problem not in problems:
                     problems.append(problem)
         if problems:
+            problems.sort(key=lambda p: (p.location.line, p.location.column, p.location.path))
             raise ImpactError(problems)
         return data["kind"]
 
@@ -140,11 +138,16 @@ def _problems(doc: Doc, error):
     path = tuple(error.absolute_path)
     kind, value, instance = error.validator, error.validator_value, error.instance
     if kind in ("anyOf", "oneOf") and error.context:
-        # a value of the wrong shape entirely: say what was expected; one of the right shape: go deeper
-        deeper = [e for e in error.context if len(e.absolute_path) > len(path)]
-        if deeper and isinstance(instance, (dict, list)):
-            best = max(deeper, key=lambda e: len(e.absolute_path))
-            yield from _problems(doc, best)
+        # when exactly one alternative has the value's shape (no type error at this path), its errors are
+        # the real ones; otherwise the value is of the wrong shape entirely: say what was expected
+        branches = {}
+        for sub in error.context:
+            branches.setdefault(sub.relative_schema_path[0], []).append(sub)
+        fitting = [subs for subs in branches.values()
+                   if not any(e.validator == "type" and len(e.absolute_path) == len(path) for e in subs)]
+        if len(fitting) == 1:
+            for sub in fitting[0]:
+                yield from _problems(doc, sub)
             return
         yield Problem(doc.loc(path), f"{_show(instance)} is not a valid value",
                       _expected(error, "a value of the documented form"))
