@@ -90,23 +90,29 @@ def _print_tables(runs):
     console = _console()
     for run in runs:
         title = f"{escape(run.scenario.name)} — {escape(run.title)} ({escape(run.methodology)} {run.version})"
-        results = Table(title=title, title_justify="left", show_lines=False)
-        results.add_column("result", style="bold")
-        results.add_column("value", justify="right")
-        results.add_column("unit")
-        totals = run.requests != 1
+        results = Table(title=title, title_justify="left")
+        rows = report.result_rows(run)
+        totals = run.requests != 1 and bool(run.totals())
+        _fixed(results, "result", [r["name"] for r in rows], style="bold")
+        _fixed(results, "value", [r["value"] for r in rows], justify="right")
+        _fixed(results, "unit", [r["unit"] for r in rows])
         if totals:
-            results.add_column(f"total x {run.requests:g}", justify="right")
-        results.add_column("description", overflow="ellipsis", no_wrap=True, ratio=1)
-        for row in report.result_rows(run):
-            cells = [row["name"], row["value"], row["unit"]] + ([row["total"]] if totals else []) + [row["description"]]
+            _fixed(results, f"total x {run.requests:g}", [r["total"] for r in rows], justify="right")
+        described = console.width >= 110  # on a narrow terminal the numbers come first
+        if described:
+            results.add_column("description")
+        for row in rows:
+            cells = [row["name"], row["value"], row["unit"]] + ([row["total"]] if totals else []) \
+                + ([row["description"]] if described else [])
             results.add_row(*map(escape, cells))
         console.print(results)
         inputs = Table(title="inputs", title_justify="left")
-        for column in ("input", "value", "unit", "source (citations: --format json)"):
-            inputs.add_column(column, justify="right" if column == "value" else "left",
-                              overflow="fold" if column.startswith("source") else "ellipsis")
-        for row in report.input_rows(run):
+        rows = report.input_rows(run)
+        _fixed(inputs, "input", [r["name"] for r in rows])
+        _fixed(inputs, "value", [r["value"] for r in rows], justify="right")
+        _fixed(inputs, "unit", [r["unit"] for r in rows])
+        inputs.add_column("source (citations: --format json)", overflow="fold")
+        for row in rows:
             where = row["source"].split("; ", 1)[0]
             inputs.add_row(*map(escape, (row["name"], row["value"], row["unit"], where)))
         console.print(inputs)
@@ -114,6 +120,12 @@ def _print_tables(runs):
             for item in items:
                 console.print(f"[{style}]{label}: {escape(item)}[/{style}]")
         console.print()
+
+
+def _fixed(table, header, cells, **kwargs):
+    """A column as wide as its widest cell, never wrapped: only free-text columns shrink."""
+    width = max([len(header), *map(len, cells)])
+    table.add_column(header, no_wrap=True, min_width=width, **kwargs)
 
 
 @main.group()

@@ -52,11 +52,9 @@ def parse(expr: str) -> ast.Expression:
 
 def names(tree: ast.Expression) -> list[str]:
     """The variable names an expression reads, in order of first appearance (function names excluded)."""
-    seen = {}
-    for node in ast.walk(tree):
-        if isinstance(node, ast.Name) and node.id not in FUNCTIONS:
-            seen.setdefault(node.id, None)
-    return list(seen)
+    found = [node for node in ast.walk(tree) if isinstance(node, ast.Name) and node.id not in FUNCTIONS]
+    found.sort(key=lambda node: (node.lineno, node.col_offset))
+    return list(dict.fromkeys(node.id for node in found))
 
 
 def _check(node) -> None:

@@ -29,11 +29,12 @@ def to_json(runs: list[Run]) -> str:
 
 
 def result_rows(run: Run) -> list[dict]:
+    """One row per result; with a `total` column when the scenario covers several requests."""
     totals = run.totals() if run.requests != 1 else {}
     rows = []
     for name, r in run.results.items():
         row = {"name": name, "value": number(r.value), "unit": r.unit, "description": r.description}
-        if run.requests != 1:
+        if totals:
             row["total"] = number(totals[name].value) if name in totals else ""
         rows.append(row)
     return rows
@@ -72,7 +73,7 @@ def to_markdown(runs: list[Run]) -> str:
     parts = []
     for run in runs:
         parts.append(f"## {run.scenario.name}: {run.methodology} {run.version}\n")
-        columns = ["name", "value", "unit"] + (["total"] if run.requests != 1 else []) + ["description"]
+        columns = ["name", "value", "unit"] + (["total"] if run.requests != 1 and run.totals() else []) + ["description"]
         parts.append(_markdown_table(result_rows(run), columns) + "\n")
         parts.append("### Inputs\n")
         parts.append(_markdown_table(input_rows(run), ["name", "value", "unit", "source"]) + "\n")
