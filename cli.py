@@ -8,20 +8,22 @@ from __future__ import annotations
 
 import functools
 import sys
-from pathlib import Path
 
 import click
 
 from . import __version__
-from .engine import ImpactError, open_tree, run as run_scenario
-from .engine import report
+from .engine import ImpactError, open_tree, report
+from .engine import run as run_scenario
 from .engine.errors import Location, Problem, suggest
 
 FORMATS = ["table", "json", "csv", "markdown"]
 DEFAULT_SCENARIO = "scenarios/chatbot-llama70b-h100.yaml"
-root_option = click.option("--root", type=click.Path(file_okay=False), envvar="IMPACT_ROOT",
-                           help="Methodology tree (formulas/, catalogs/) to use instead of the shipped one. "
-                                "Also $IMPACT_ROOT.")
+root_option = click.option(
+    "--root",
+    type=click.Path(file_okay=False),
+    envvar="IMPACT_ROOT",
+    help="Methodology tree (formulas/, catalogs/) to use instead of the shipped one. Also $IMPACT_ROOT.",
+)
 
 
 def reports_errors(command):
@@ -55,12 +57,21 @@ def main():
 
 @main.command("run")
 @click.argument("scenario", required=False, type=click.Path(dir_okay=False))
-@click.option("--set", "sets", multiple=True, metavar="NAME=VALUE",
-              help="Override any input or formula by name (repeatable), e.g. --set PUE=1 --set P_gpu='0.7 kW'.")
-@click.option("--methodology", "methodologies", multiple=True, metavar="NAME",
-              help="Run this methodology instead of the scenario's (repeatable).")
-@click.option("--format", "fmt", type=click.Choice(FORMATS), default="table", show_default=True,
-              help="Output format.")
+@click.option(
+    "--set",
+    "sets",
+    multiple=True,
+    metavar="NAME=VALUE",
+    help="Override any input or formula by name (repeatable), e.g. --set PUE=1 --set P_gpu='0.7 kW'.",
+)
+@click.option(
+    "--methodology",
+    "methodologies",
+    multiple=True,
+    metavar="NAME",
+    help="Run this methodology instead of the scenario's (repeatable).",
+)
+@click.option("--format", "fmt", type=click.Choice(FORMATS), default="table", show_default=True, help="Output format.")
 @root_option
 @reports_errors
 def run_command(scenario, sets, methodologies, fmt, root):
@@ -102,8 +113,11 @@ def _print_tables(runs):
         if described:
             results.add_column("description")
         for row in rows:
-            cells = [row["name"], row["value"], row["unit"]] + ([row["total"]] if totals else []) \
+            cells = (
+                [row["name"], row["value"], row["unit"]]
+                + ([row["total"]] if totals else [])
                 + ([row["description"]] if described else [])
+            )
             results.add_row(*map(escape, cells))
         console.print(results)
         inputs = Table(title="inputs", title_justify="left")
@@ -136,8 +150,14 @@ def catalog():
 def _catalog_table(tree, kind):
     tables = tree.catalogs()
     if kind not in tables:
-        raise ImpactError(Problem(Location(None, path=f"catalog {kind}"), f"unknown catalog '{kind}'",
-                                  "one of " + ", ".join(sorted(tables)), suggest(kind, tables)))
+        raise ImpactError(
+            Problem(
+                Location(None, path=f"catalog {kind}"),
+                f"unknown catalog '{kind}'",
+                "one of " + ", ".join(sorted(tables)),
+                suggest(kind, tables),
+            )
+        )
     return tables[kind]
 
 

@@ -19,7 +19,8 @@ import numpy as np
 from .errors import ImpactError, Location, Problem, suggest
 from .evaluate import evaluate
 from .resolve import Value, resolve
-from .scenario import Override, Scenario, load_scenario as _load_scenario
+from .scenario import Override, Scenario
+from .scenario import load_scenario as _load_scenario
 from .tree import Tree
 
 
@@ -48,8 +49,11 @@ class Run:
 
     def totals(self) -> dict[str, Result]:
         """Results that add up over requests, multiplied by the scenario's `requests`."""
-        return {name: Result(name, r.value * self.requests, r.unit, r.description, True)
-                for name, r in self.results.items() if r.extensive}
+        return {
+            name: Result(name, r.value * self.requests, r.unit, r.description, True)
+            for name, r in self.results.items()
+            if r.extensive
+        }
 
     def to_dict(self) -> dict:
         def plain(array):
@@ -59,10 +63,15 @@ class Run:
         out = {
             "methodology": self.methodology,
             "version": self.version,
-            "scenario": {"name": self.scenario.name, "file": self.scenario.file, **self.scenario.describe(),
-                         "requests": self.requests},
-            "inputs": {name: {"value": plain(v.value), "unit": v.unit, "source": v.source}
-                       for name, v in self.inputs.items()},
+            "scenario": {
+                "name": self.scenario.name,
+                "file": self.scenario.file,
+                **self.scenario.describe(),
+                "requests": self.requests,
+            },
+            "inputs": {
+                name: {"value": plain(v.value), "unit": v.unit, "source": v.source} for name, v in self.inputs.items()
+            },
             "results": {name: {"value": plain(r.value), "unit": r.unit} for name, r in self.results.items()},
         }
         if self.requests != 1 and self.totals():
@@ -95,8 +104,14 @@ def parse_set(items) -> dict[str, Override]:
     return overrides
 
 
-def run(scenario: str | Path | Mapping | Scenario, *, tree: Tree | None = None, root: str | Path | None = None,
-        methodologies: list[str] | None = None, set: Mapping | list[str] | None = None) -> list[Run]:
+def run(
+    scenario: str | Path | Mapping | Scenario,
+    *,
+    tree: Tree | None = None,
+    root: str | Path | None = None,
+    methodologies: list[str] | None = None,
+    set: Mapping | list[str] | None = None,
+) -> list[Run]:
     """Evaluate the scenario's methodologies (or `methodologies`) and return one Run each.
 
     `set` overrides inputs or formulas by name: a mapping of name -> number or quantity string, or a list
@@ -126,8 +141,19 @@ def run(scenario: str | Path | Mapping | Scenario, *, tree: Tree | None = None, 
             else:  # overridden: report the given value as the result
                 table[name] = Result(name, values[name].value, f.unit, f.description, f.extensive)
         inputs = {name: v for name, v in values.items()}
-        runs.append(Run(method.name, method.version, method.title, scenario, inputs, table,
-                        scenario.requests, warnings, [*scenario.notes, *assumptions]))
+        runs.append(
+            Run(
+                method.name,
+                method.version,
+                method.title,
+                scenario,
+                inputs,
+                table,
+                scenario.requests,
+                warnings,
+                [*scenario.notes, *assumptions],
+            )
+        )
     return runs
 
 
@@ -137,7 +163,13 @@ def _check_names(methods, overrides: dict[str, Override]) -> None:
     for name, override in overrides.items():
         if name not in known:
             where = ", ".join(m.name for m in methods)
-            problems.append(Problem(override.location, f"unknown name '{name}'",
-                                    f"an input, constant or formula of {where}", suggest(name, known)))
+            problems.append(
+                Problem(
+                    override.location,
+                    f"unknown name '{name}'",
+                    f"an input, constant or formula of {where}",
+                    suggest(name, known),
+                )
+            )
     if problems:
         raise ImpactError(problems)

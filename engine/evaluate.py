@@ -28,8 +28,13 @@ def evaluate(method: Methodology, order: list[str], values: dict[str, Value], n:
         try:
             out = numexpr.evaluate(formula.expr, local_dict=local, global_dict={})
         except Exception as exc:  # numexpr's own errors: report them at the formula
-            raise ImpactError(Problem(formula.location, f"formula '{name}' cannot be evaluated: {exc}",
-                                      "an expression numexpr can compute")) from None
+            raise ImpactError(
+                Problem(
+                    formula.location,
+                    f"formula '{name}' cannot be evaluated: {exc}",
+                    "an expression numexpr can compute",
+                )
+            ) from None
         out = np.broadcast_to(np.asarray(out, dtype=np.float64), (n,))
         bad = ~np.isfinite(out)
         if bad.any():
@@ -37,8 +42,14 @@ def evaluate(method: Methodology, order: list[str], values: dict[str, Value], n:
             shown = ", ".join(f"{r} = {env[r][i]:g}" for r in formula.reads)
             what = "nan" if np.isnan(out[i]) else "infinite"
             where = f" (row {i + 1})" if n > 1 else ""
-            raise ImpactError(Problem(formula.location, f"formula '{name}' = {formula.expr} is {what}{where} with {shown}",
-                                      "finite results", _blame(method, formula.reads, values, env, i)))
+            raise ImpactError(
+                Problem(
+                    formula.location,
+                    f"formula '{name}' = {formula.expr} is {what}{where} with {shown}",
+                    "finite results",
+                    _blame(method, formula.reads, values, env, i),
+                )
+            )
         env[name] = out
         results[name] = out
     return results

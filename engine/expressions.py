@@ -12,28 +12,46 @@ from __future__ import annotations
 import ast
 
 # function name -> number of arguments numexpr takes
-FUNCTIONS = {"where": 3, "minimum": 2, "maximum": 2, "ceil": 1, "floor": 1, "log": 1, "exp": 1,
-             "sqrt": 1, "abs": 1}
+FUNCTIONS = {"where": 3, "minimum": 2, "maximum": 2, "ceil": 1, "floor": 1, "log": 1, "exp": 1, "sqrt": 1, "abs": 1}
 MAX_LENGTH = 2000
 
-_BINOPS = {ast.Add: "+", ast.Sub: "-", ast.Mult: "*", ast.Div: "/", ast.Pow: "**", ast.Mod: "%",
-           ast.BitAnd: "&", ast.BitOr: "|"}
+_BINOPS = {
+    ast.Add: "+",
+    ast.Sub: "-",
+    ast.Mult: "*",
+    ast.Div: "/",
+    ast.Pow: "**",
+    ast.Mod: "%",
+    ast.BitAnd: "&",
+    ast.BitOr: "|",
+}
 _UNARY = {ast.UAdd: "+", ast.USub: "-", ast.Invert: "~"}
 _COMPARE = (ast.Lt, ast.LtE, ast.Gt, ast.GtE, ast.Eq, ast.NotEq)
 
-_DESCRIBE = {ast.Attribute: "attribute access", ast.Subscript: "indexing", ast.Lambda: "a lambda",
-             ast.Starred: "unpacking", ast.ListComp: "a comprehension", ast.GeneratorExp: "a generator",
-             ast.List: "a list", ast.Tuple: "a tuple", ast.Dict: "a dict", ast.Set: "a set",
-             ast.IfExp: "an inline if (use where(cond, a, b))", ast.BoolOp: "'and'/'or' (use & and |)",
-             ast.NamedExpr: "an assignment", ast.JoinedStr: "a string", ast.Await: "await"}
+_DESCRIBE = {
+    ast.Attribute: "attribute access",
+    ast.Subscript: "indexing",
+    ast.Lambda: "a lambda",
+    ast.Starred: "unpacking",
+    ast.ListComp: "a comprehension",
+    ast.GeneratorExp: "a generator",
+    ast.List: "a list",
+    ast.Tuple: "a tuple",
+    ast.Dict: "a dict",
+    ast.Set: "a set",
+    ast.IfExp: "an inline if (use where(cond, a, b))",
+    ast.BoolOp: "'and'/'or' (use & and |)",
+    ast.NamedExpr: "an assignment",
+    ast.JoinedStr: "a string",
+    ast.Await: "await",
+}
 
 
 class UnsafeExpression(ValueError):
     """The expression uses something outside the allowed language; the message says what."""
 
 
-EXPECTED = ("numbers, names, arithmetic, comparisons and the functions "
-            + ", ".join(sorted(FUNCTIONS)))
+EXPECTED = "numbers, names, arithmetic, comparisons and the functions " + ", ".join(sorted(FUNCTIONS))
 
 
 def parse(expr: str) -> ast.Expression:

@@ -35,16 +35,19 @@ class _Loader(_BaseLoader):
 
 
 _Loader.yaml_implicit_resolvers = {
-    first: [(tag, regexp) for tag, regexp in resolvers if tag not in (
-        "tag:yaml.org,2002:bool", "tag:yaml.org,2002:timestamp")]
+    first: [
+        (tag, regexp)
+        for tag, regexp in resolvers
+        if tag not in ("tag:yaml.org,2002:bool", "tag:yaml.org,2002:timestamp")
+    ]
     for first, resolvers in _BaseLoader.yaml_implicit_resolvers.items()
 }
 _Loader.add_implicit_resolver(
-    "tag:yaml.org,2002:bool", re.compile(r"^(?:true|True|TRUE|false|False|FALSE)$"), list("tTfF"))
+    "tag:yaml.org,2002:bool", re.compile(r"^(?:true|True|TRUE|false|False|FALSE)$"), list("tTfF")
+)
 _Loader.add_implicit_resolver(
-    "tag:yaml.org,2002:float",
-    re.compile(r"^[-+]?(?:[0-9][0-9_]*)(?:\.[0-9_]*)?[eE][-+]?[0-9]+$"),
-    list("-+0123456789"))
+    "tag:yaml.org,2002:float", re.compile(r"^[-+]?(?:[0-9][0-9_]*)(?:\.[0-9_]*)?[eE][-+]?[0-9]+$"), list("-+0123456789")
+)
 
 
 _PLAIN_TAGS = {f"tag:yaml.org,2002:{t}" for t in ("str", "int", "float", "bool", "null", "seq", "map")}
@@ -93,8 +96,9 @@ def load_file(path: str | Path, shown_as: str | None = None) -> Doc:
     except IsADirectoryError:
         raise ImpactError(Problem(Location(shown, 0), "is a directory", "a path to a YAML file")) from None
     except UnicodeDecodeError as exc:
-        raise ImpactError(Problem(Location(shown, 0), f"is not UTF-8 text ({exc.reason})",
-                                  "a UTF-8 encoded YAML file")) from None
+        raise ImpactError(
+            Problem(Location(shown, 0), f"is not UTF-8 text ({exc.reason})", "a UTF-8 encoded YAML file")
+        ) from None
     doc = load_text(text, shown)
     doc.path = path
     return doc
@@ -131,15 +135,18 @@ class _Builder:
         self.count = 0
 
     def _problem(self, node, parts, message, expected):
-        where = Location(self.doc.file, node.start_mark.line + 1, node.start_mark.column + 1,
-                         render_path(parts))
+        where = Location(self.doc.file, node.start_mark.line + 1, node.start_mark.column + 1, render_path(parts))
         raise ImpactError(Problem(where, message, expected))
 
     def build(self, node, parts):
         self.count += 1
         if self.count > MAX_NODES:
-            self._problem(node, parts, f"document expands to more than {MAX_NODES:,} nodes",
-                          "a smaller document (aliases may not multiply content)")
+            self._problem(
+                node,
+                parts,
+                f"document expands to more than {MAX_NODES:,} nodes",
+                "a smaller document (aliases may not multiply content)",
+            )
         self.doc.marks.setdefault(parts, (node.start_mark.line + 1, node.start_mark.column + 1))
         if node.tag not in _PLAIN_TAGS:
             shown = node.tag.replace("tag:yaml.org,2002:", "!!")
@@ -166,9 +173,12 @@ class _Builder:
             key = str(key) if not isinstance(key, str) else key
             line = key_node.start_mark.line + 1
             if key in result:
-                self._problem(key_node, parts + (key,),
-                              f"duplicate key '{key}' (first at line {first_line[key]})",
-                              "each key once per mapping")
+                self._problem(
+                    key_node,
+                    parts + (key,),
+                    f"duplicate key '{key}' (first at line {first_line[key]})",
+                    "each key once per mapping",
+                )
             first_line[key] = line
             child = parts + (key,)
             self.doc.marks[child] = (line, key_node.start_mark.column + 1)

@@ -17,8 +17,10 @@ from . import expressions
 from .errors import ImpactError, Location, Problem, suggest
 from .loader import Doc
 
-_BINDING = re.compile(r"^(?P<entity>[a-z_]+)\.(?P<field>[A-Za-z0-9_]+)"
-                      r"(?:\[(?P<key_entity>[a-z_]+)\.(?P<key_field>[A-Za-z0-9_]+)\])?$")
+_BINDING = re.compile(
+    r"^(?P<entity>[a-z_]+)\.(?P<field>[A-Za-z0-9_]+)"
+    r"(?:\[(?P<key_entity>[a-z_]+)\.(?P<key_field>[A-Za-z0-9_]+)\])?$"
+)
 
 
 @dataclass(frozen=True)
@@ -31,7 +33,7 @@ class Binding:
     key_field: str | None = None
 
     @classmethod
-    def parse(cls, text: str) -> "Binding":
+    def parse(cls, text: str) -> Binding:
         match = _BINDING.match(text)
         return cls(match["entity"], match["field"], match["key_entity"], match["key_field"])
 
@@ -117,15 +119,23 @@ def parse(doc: Doc, file: str) -> Methodology:
     for name, spec in (data.get("inputs") or {}).items():
         raw = spec.get("from", [])
         inputs[name] = Input(
-            name, spec["unit"], spec["description"], doc.loc(("inputs", name)),
+            name,
+            spec["unit"],
+            spec["description"],
+            doc.loc(("inputs", name)),
             [Binding.parse(b) for b in ([raw] if isinstance(raw, str) else raw)],
-            float(spec.get("scale", 1.0)), spec.get("default"),
+            float(spec.get("scale", 1.0)),
+            spec.get("default"),
             doc.loc(("inputs", name, "default")) if "default" in spec else None,
-            spec.get("minimum"), spec.get("maximum"), bool(spec.get("integer", False)),
-            spec.get("on_missing", "warn"))
+            spec.get("minimum"),
+            spec.get("maximum"),
+            bool(spec.get("integer", False)),
+            spec.get("on_missing", "warn"),
+        )
     for name, spec in (data.get("constants") or {}).items():
-        constants[name] = Constant(name, float(spec["value"]), spec["unit"], spec["description"],
-                                   doc.loc(("constants", name)))
+        constants[name] = Constant(
+            name, float(spec["value"]), spec["unit"], spec["description"], doc.loc(("constants", name))
+        )
     for name, spec in data["formulas"].items():
         where = doc.loc(("formulas", name, "expr"))
         try:
@@ -133,16 +143,32 @@ def parse(doc: Doc, file: str) -> Methodology:
         except expressions.UnsafeExpression as exc:
             problems.append(Problem(where, f"{exc}", expressions.EXPECTED))
             continue
-        formulas[name] = Formula(name, spec["expr"].strip(), spec["unit"], spec["description"], where,
-                                 expressions.names(tree), list(spec.get("references", [])),
-                                 bool(spec.get("extensive", False)))
+        formulas[name] = Formula(
+            name,
+            spec["expr"].strip(),
+            spec["unit"],
+            spec["description"],
+            where,
+            expressions.names(tree),
+            list(spec.get("references", [])),
+            bool(spec.get("extensive", False)),
+        )
     problems += _check_names(doc, data, inputs, constants, formulas)
     if problems:
         raise ImpactError(problems)
     order = _order(formulas)
-    return Methodology(data["methodology"], data["version"], data.get("title", data["methodology"]),
-                       data["description"], file, inputs, constants, formulas, order,
-                       bool(data.get("default", False)))
+    return Methodology(
+        data["methodology"],
+        data["version"],
+        data.get("title", data["methodology"]),
+        data["description"],
+        file,
+        inputs,
+        constants,
+        formulas,
+        order,
+        bool(data.get("default", False)),
+    )
 
 
 def _check_names(doc, data, inputs, constants, formulas) -> list[Problem]:
@@ -151,43 +177,62 @@ def _check_names(doc, data, inputs, constants, formulas) -> list[Problem]:
     for section, table in (("inputs", inputs), ("constants", constants), ("formulas", formulas)):
         for name in table:
             if name in expressions.FUNCTIONS:
-                problems.append(Problem(doc.loc((section, name)), f"'{name}' is the name of a function",
-                                        "a name that is not " + ", ".join(sorted(expressions.FUNCTIONS))))
+                problems.append(
+                    Problem(
+                        doc.loc((section, name)),
+                        f"'{name}' is the name of a function",
+                        "a name that is not " + ", ".join(sorted(expressions.FUNCTIONS)),
+                    )
+                )
             if name in seen:
                 line = doc.loc((seen[name], name)).line
-                problems.append(Problem(doc.loc((section, name)),
-                                        f"'{name}' is already defined in {seen[name]} (line {line})",
-                                        "each name defined once"))
+                problems.append(
+                    Problem(
+                        doc.loc((section, name)),
+                        f"'{name}' is already defined in {seen[name]} (line {line})",
+                        "each name defined once",
+                    )
+                )
             seen.setdefault(name, section)
     known = list(seen)
     for formula in formulas.values():
         for name in formula.reads:
             if name not in seen:
-                problems.append(Problem(
-                    formula.location, f"'{name}' is not defined",
-                    f"an input, constant or formula of methodology '{data['methodology']}'", suggest(name, known)))
+                problems.append(
+                    Problem(
+                        formula.location,
+                        f"'{name}' is not defined",
+                        f"an input, constant or formula of methodology '{data['methodology']}'",
+                        suggest(name, known),
+                    )
+                )
     for name, item in inputs.items():
         for binding in item.bindings:
             if binding.entity not in ENTITIES or (binding.key_entity and binding.key_entity not in ENTITIES):
                 bad = binding.entity if binding.entity not in ENTITIES else binding.key_entity
-                problems.append(Problem(doc.loc(("inputs", name, "from")), f"unknown entity '{bad}' in binding '{binding}'",
-                                        "one of " + ", ".join(ENTITIES), suggest(bad, ENTITIES)))
+                problems.append(
+                    Problem(
+                        doc.loc(("inputs", name, "from")),
+                        f"unknown entity '{bad}' in binding '{binding}'",
+                        "one of " + ", ".join(ENTITIES),
+                        suggest(bad, ENTITIES),
+                    )
+                )
     return problems
 
 
 # the things a binding can read from: the catalog entries and scenario parts a scenario selects
-ENTITIES = ("model", "precision", "accelerator", "server", "region", "deployment", "calibration",
-            "request", "hardware")
+ENTITIES = ("model", "precision", "accelerator", "server", "region", "deployment", "calibration", "request", "hardware")
 
 
 def _order(formulas: dict[str, Formula]) -> list[str]:
-    sorter = graphlib.TopologicalSorter(
-        {name: [r for r in f.reads if r in formulas] for name, f in formulas.items()})
+    sorter = graphlib.TopologicalSorter({name: [r for r in f.reads if r in formulas] for name, f in formulas.items()})
     try:
         return list(sorter.static_order())
     except graphlib.CycleError as exc:
         cycle = list(reversed(exc.args[1]))  # graphlib lists dependencies first; show "a uses b uses ..."
         first = formulas[cycle[0]]
         chain = " -> ".join(f"{n} (line {formulas[n].location.line})" for n in cycle[:-1]) + f" -> {cycle[-1]}"
-        raise ImpactError(Problem(first.location, f"formula cycle: {chain}",
-                                  "formulas that do not depend on themselves")) from None
+        raise ImpactError(
+            Problem(first.location, f"formula cycle: {chain}", "formulas that do not depend on themselves")
+        ) from None

@@ -41,8 +41,9 @@ def result_rows(run: Run) -> list[dict]:
 
 
 def input_rows(run: Run) -> list[dict]:
-    return [{"name": name, "value": number(v.value), "unit": v.unit, "source": v.source}
-            for name, v in run.inputs.items()]
+    return [
+        {"name": name, "value": number(v.value), "unit": v.unit, "source": v.source} for name, v in run.inputs.items()
+    ]
 
 
 def to_csv(runs: list[Run]) -> str:
@@ -54,9 +55,13 @@ def to_csv(runs: list[Run]) -> str:
         totals = run.totals() if run.requests != 1 else {}
         for name, r in run.results.items():
             total = repr(float(totals[name].value[0])) if name in totals else ""
-            writer.writerow([run.scenario.name, run.methodology, "result", name, repr(float(r.value[0])), r.unit, total, ""])
+            writer.writerow(
+                [run.scenario.name, run.methodology, "result", name, repr(float(r.value[0])), r.unit, total, ""]
+            )
         for name, v in run.inputs.items():
-            writer.writerow([run.scenario.name, run.methodology, "input", name, repr(float(v.value[0])), v.unit, "", v.source])
+            writer.writerow(
+                [run.scenario.name, run.methodology, "input", name, repr(float(v.value[0])), v.unit, "", v.source]
+            )
     return out.getvalue()
 
 
@@ -73,7 +78,9 @@ def to_markdown(runs: list[Run]) -> str:
     parts = []
     for run in runs:
         parts.append(f"## {run.scenario.name}: {run.methodology} {run.version}\n")
-        columns = ["name", "value", "unit"] + (["total"] if run.requests != 1 and run.totals() else []) + ["description"]
+        columns = (
+            ["name", "value", "unit"] + (["total"] if run.requests != 1 and run.totals() else []) + ["description"]
+        )
         parts.append(_markdown_table(result_rows(run), columns) + "\n")
         parts.append("### Inputs\n")
         parts.append(_markdown_table(input_rows(run), ["name", "value", "unit", "source"]) + "\n")

@@ -70,9 +70,15 @@ def _override(method: Methodology, override: Override, n: int) -> Value:
         try:
             number = convert(str(raw), unit)
         except UnitProblem as exc:
-            raise ImpactError(Problem(override.location, str(exc),
-                                      f"a number in {unit}, or a quantity convertible to it" if unit
-                                      else f"a plain number ({override.name} has no unit)")) from None
+            raise ImpactError(
+                Problem(
+                    override.location,
+                    str(exc),
+                    f"a number in {unit}, or a quantity convertible to it"
+                    if unit
+                    else f"a plain number ({override.name} has no unit)",
+                )
+            ) from None
     if not math.isfinite(number):
         raise ImpactError(Problem(override.location, f"{raw!r} is not a finite number", "a finite number"))
     return Value(np.full(n, number), unit, override.source, override.location)
@@ -87,21 +93,29 @@ def _bound(item: Input, method: Methodology, scenario: Scenario, n: int, warning
         number, entry, location = found
         scale = f" x {item.scale:g}" if item.scale != 1 else ""
         cite = entry.data.get("source") if entry.catalog in ("request", "hardware") else entry.cite(binding.field)
-        what = f"{binding.entity if entry.catalog in ('request', 'hardware') else entry.id}." \
-            + _field_text(binding, scenario)
+        what = f"{binding.entity if entry.catalog in ('request', 'hardware') else entry.id}." + _field_text(
+            binding, scenario
+        )
         source = f"{entry.file}:{location.line}: {what}{scale}" + (f"; {cite}" if cite else "")
         return Value(np.full(n, number * item.scale), item.unit, source, location)
     reasons = "; ".join(reason for _, reason in misses)
     if item.default is not None:
         if misses:
             warnings.append(f"{item.name}: {reasons}; used the default {item.default:g} {item.unit}".rstrip())
-        return Value(np.full(n, float(item.default)), item.unit,
-                     f"{method.file}:{item.default_location.line}: default", item.default_location)
+        return Value(
+            np.full(n, float(item.default)),
+            item.unit,
+            f"{method.file}:{item.default_location.line}: default",
+            item.default_location,
+        )
     where = misses[0][0] if misses else scenario.doc.loc()
-    raise ImpactError(Problem(where, f"no value for input '{item.name}' of {method.name}: "
-                              + (reasons or "no binding or default supplies it"),
-                              f"the field in the catalog entry, or --set {item.name}=VALUE"
-                              + (f" in {item.unit}" if item.unit else "")))
+    raise ImpactError(
+        Problem(
+            where,
+            f"no value for input '{item.name}' of {method.name}: " + (reasons or "no binding or default supplies it"),
+            f"the field in the catalog entry, or --set {item.name}=VALUE" + (f" in {item.unit}" if item.unit else ""),
+        )
+    )
 
 
 def _field_text(binding: Binding, scenario: Scenario) -> str:
@@ -144,14 +158,29 @@ def _check_range(item: Input, value: Value) -> None:
     v = value.value
     where = value.location or Location(None, path=item.name)
     if item.integer and not np.all(np.floor(v) == v):
-        raise ImpactError(Problem(where, f"{item.name} = {_first(v, np.floor(v) != v):g} is not a whole number",
-                                  "a whole number" + (f" ({item.unit})" if item.unit else "")))
+        raise ImpactError(
+            Problem(
+                where,
+                f"{item.name} = {_first(v, np.floor(v) != v):g} is not a whole number",
+                "a whole number" + (f" ({item.unit})" if item.unit else ""),
+            )
+        )
     if item.minimum is not None and np.any(v < item.minimum):
-        raise ImpactError(Problem(where, f"{item.name} = {_first(v, v < item.minimum):g} is less than the minimum of "
-                                  f"{item.minimum:g}", f"{item.name} >= {item.minimum:g} {item.unit}".rstrip()))
+        raise ImpactError(
+            Problem(
+                where,
+                f"{item.name} = {_first(v, v < item.minimum):g} is less than the minimum of {item.minimum:g}",
+                f"{item.name} >= {item.minimum:g} {item.unit}".rstrip(),
+            )
+        )
     if item.maximum is not None and np.any(v > item.maximum):
-        raise ImpactError(Problem(where, f"{item.name} = {_first(v, v > item.maximum):g} is more than the maximum of "
-                                  f"{item.maximum:g}", f"{item.name} <= {item.maximum:g} {item.unit}".rstrip()))
+        raise ImpactError(
+            Problem(
+                where,
+                f"{item.name} = {_first(v, v > item.maximum):g} is more than the maximum of {item.maximum:g}",
+                f"{item.name} <= {item.maximum:g} {item.unit}".rstrip(),
+            )
+        )
 
 
 def _first(values: np.ndarray, mask: np.ndarray) -> float:

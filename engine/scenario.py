@@ -93,14 +93,18 @@ def _resolve(doc: Doc, tree: Tree) -> Scenario:
         methodologies = [(name, doc.loc()) for name, m in sorted(tree.methodologies().items()) if m.default]
     else:
         names = [methods] if isinstance(methods, str) else methods
-        methodologies = [(n, doc.loc(("methodology",) if isinstance(methods, str) else ("methodology", i)))
-                         for i, n in enumerate(names)]
-    overrides = {name: Override(name, value, f"{doc.file}:{doc.loc(('set', name)).line}: set.{name}",
-                                doc.loc(("set", name)))
-                 for name, value in (data.get("set") or {}).items()}
+        methodologies = [
+            (n, doc.loc(("methodology",) if isinstance(methods, str) else ("methodology", i)))
+            for i, n in enumerate(names)
+        ]
+    overrides = {
+        name: Override(name, value, f"{doc.file}:{doc.loc(('set', name)).line}: set.{name}", doc.loc(("set", name)))
+        for name, value in (data.get("set") or {}).items()
+    }
     default_name = Path(doc.file).stem if doc.path else "scenario"
-    return Scenario(doc, data.get("name", default_name), entities, methodologies,
-                    float(data.get("requests", 1)), overrides, notes)
+    return Scenario(
+        doc, data.get("name", default_name), entities, methodologies, float(data.get("requests", 1)), overrides, notes
+    )
 
 
 def _model(doc: Doc, tree: Tree) -> Entry:
@@ -121,9 +125,13 @@ def _hardware(doc: Doc, tree: Tree, deployment: Entry, notes: list[str]) -> dict
         hw = dict(hw or {})
     if "accelerator" not in hw and "server" not in hw:
         if "accelerator" not in deployment.data:
-            raise ImpactError(Problem(doc.loc(prefix if "hardware" in doc.data else ()),
-                                      f"no accelerator: the scenario gives none and deployment '{deployment.id}' "
-                                      "has no default", "hardware: <accelerator id> or hardware: {server: <id>}"))
+            raise ImpactError(
+                Problem(
+                    doc.loc(prefix if "hardware" in doc.data else ()),
+                    f"no accelerator: the scenario gives none and deployment '{deployment.id}' has no default",
+                    "hardware: <accelerator id> or hardware: {server: <id>}",
+                )
+            )
         hw["accelerator"] = deployment.data["accelerator"]
         key_loc["accelerator"] = deployment.loc("accelerator")
         notes.append(f"hardware.accelerator: {hw['accelerator']} (from deployment '{deployment.id}')")
@@ -133,13 +141,23 @@ def _hardware(doc: Doc, tree: Tree, deployment: Entry, notes: list[str]) -> dict
     if "accelerator" in hw:
         accelerator = tree.entry("accelerators", hw["accelerator"], key_loc["accelerator"])
     if server and accelerator and server.data["accelerator"] != accelerator.id:
-        raise ImpactError(Problem(key_loc["server"], f"server '{server.id}' holds '{server.data['accelerator']}', "
-                                  f"not '{accelerator.id}'", "a server whose accelerator matches hardware.accelerator"))
+        raise ImpactError(
+            Problem(
+                key_loc["server"],
+                f"server '{server.id}' holds '{server.data['accelerator']}', not '{accelerator.id}'",
+                "a server whose accelerator matches hardware.accelerator",
+            )
+        )
     if server is None:
         default = accelerator.data.get("default_server")
         if default is None:
-            raise ImpactError(Problem(key_loc["accelerator"], f"accelerator '{accelerator.id}' has no default_server",
-                                      "hardware.server naming the server that hosts it"))
+            raise ImpactError(
+                Problem(
+                    key_loc["accelerator"],
+                    f"accelerator '{accelerator.id}' has no default_server",
+                    "hardware.server naming the server that hosts it",
+                )
+            )
         server = tree.entry("servers", default, accelerator.loc("default_server"))
         notes.append(f"hardware.server: {server.id} (default server of '{accelerator.id}')")
     if accelerator is None:
@@ -148,12 +166,24 @@ def _hardware(doc: Doc, tree: Tree, deployment: Entry, notes: list[str]) -> dict
     if "gpus" in hw:
         gpus = _scenario_entry(doc, "hardware", {"gpus": hw["gpus"]}, prefix)
     elif isinstance(doc.data.get("hardware"), dict) and "server" in doc.data["hardware"]:
-        gpus = Entry("hardware", server.id, {"gpus": server.data["gpus"], "source": server.cite("gpus")},
-                     server.doc, server.file, server.prefix)
+        gpus = Entry(
+            "hardware",
+            server.id,
+            {"gpus": server.data["gpus"], "source": server.cite("gpus")},
+            server.doc,
+            server.file,
+            server.prefix,
+        )
         notes.append(f"hardware.gpus: {server.data['gpus']} (all accelerators of server '{server.id}')")
     elif "gpus" in deployment.data:
-        gpus = Entry("hardware", deployment.id, {"gpus": deployment.data["gpus"], "source": deployment.cite("gpus")},
-                     deployment.doc, deployment.file, deployment.prefix)
+        gpus = Entry(
+            "hardware",
+            deployment.id,
+            {"gpus": deployment.data["gpus"], "source": deployment.cite("gpus")},
+            deployment.doc,
+            deployment.file,
+            deployment.prefix,
+        )
         notes.append(f"hardware.gpus: {deployment.data['gpus']} (from deployment '{deployment.id}')")
     else:
         gpus = _scenario_entry(doc, "hardware", {}, prefix)
@@ -164,8 +194,13 @@ def _region(doc: Doc, tree: Tree, deployment: Entry, notes: list[str]) -> Entry:
     if "location" in doc.data:
         return tree.entry("regions", doc.data["location"], doc.loc(("location",)))
     if "location" not in deployment.data:
-        raise ImpactError(Problem(doc.loc(), f"no location: the scenario gives none and deployment "
-                                  f"'{deployment.id}' has no default", "location: <region id>, e.g. us, fr, aws-us-east-1"))
+        raise ImpactError(
+            Problem(
+                doc.loc(),
+                f"no location: the scenario gives none and deployment '{deployment.id}' has no default",
+                "location: <region id>, e.g. us, fr, aws-us-east-1",
+            )
+        )
     notes.append(f"location: {deployment.data['location']} (from deployment '{deployment.id}')")
     return tree.entry("regions", deployment.data["location"], deployment.loc("location"))
 

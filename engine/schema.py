@@ -58,8 +58,7 @@ class Schemas:
         data = doc.data
         if not isinstance(data, dict):
             what = "empty" if data is None else f"a {_type_name(data)}"
-            raise ImpactError(Problem(doc.loc(), f"the document is {what}",
-                                      "a mapping with kind: and schema_version:"))
+            raise ImpactError(Problem(doc.loc(), f"the document is {what}", "a mapping with kind: and schema_version:"))
         schema_id = self._schema_id(doc, kind)
         self._load()
         problems = []
@@ -76,30 +75,48 @@ class Schemas:
         data = doc.data
         found = data.get("kind")
         if found is None:
-            raise ImpactError(Problem(doc.loc(), "missing required key 'kind'",
-                                      f"kind: {want}" if want else "kind: " + " | ".join(KINDS)))
+            raise ImpactError(
+                Problem(
+                    doc.loc(), "missing required key 'kind'", f"kind: {want}" if want else "kind: " + " | ".join(KINDS)
+                )
+            )
         if found not in KINDS:
-            raise ImpactError(Problem(doc.loc(("kind",)), f"unknown kind {found!r}",
-                                      "one of " + ", ".join(KINDS), suggest(found, KINDS)))
+            raise ImpactError(
+                Problem(
+                    doc.loc(("kind",)), f"unknown kind {found!r}", "one of " + ", ".join(KINDS), suggest(found, KINDS)
+                )
+            )
         if want and found != want:
             raise ImpactError(Problem(doc.loc(("kind",)), f"this file is a {found}, not a {want}", f"kind: {want}"))
         version = data.get("schema_version")
-        known = sorted(int(n.rsplit(".v", 1)[1]) for n in self.names()
-                       if n.startswith(found + (("-" + str(data.get("catalog"))) if found == "catalog" else "") + ".v"))
+        known = sorted(
+            int(n.rsplit(".v", 1)[1])
+            for n in self.names()
+            if n.startswith(found + (("-" + str(data.get("catalog"))) if found == "catalog" else "") + ".v")
+        )
         if found == "catalog":
-            catalogs = sorted({n.split(".v")[0].removeprefix("catalog-") for n in self.names()
-                               if n.startswith("catalog-")})
+            catalogs = sorted(
+                {n.split(".v")[0].removeprefix("catalog-") for n in self.names() if n.startswith("catalog-")}
+            )
             name = data.get("catalog")
             if name not in catalogs:
                 where = ("catalog",) if "catalog" in data else ()
-                raise ImpactError(Problem(doc.loc(where), f"unknown catalog {name!r}" if name else
-                                          "missing required key 'catalog'", "one of " + ", ".join(catalogs),
-                                          suggest(name, catalogs) if name else None))
+                raise ImpactError(
+                    Problem(
+                        doc.loc(where),
+                        f"unknown catalog {name!r}" if name else "missing required key 'catalog'",
+                        "one of " + ", ".join(catalogs),
+                        suggest(name, catalogs) if name else None,
+                    )
+                )
         if version not in known or isinstance(version, bool):
             where = ("schema_version",) if "schema_version" in data else ()
             shown = "missing" if version is None else repr(version)
-            raise ImpactError(Problem(doc.loc(where), f"schema_version {shown} is not supported",
-                                      "one of " + ", ".join(map(str, known))))
+            raise ImpactError(
+                Problem(
+                    doc.loc(where), f"schema_version {shown} is not supported", "one of " + ", ".join(map(str, known))
+                )
+            )
         prefix = f"catalog-{data['catalog']}" if found == "catalog" else found
         return f"{prefix}.v{version}"
 
@@ -120,8 +137,15 @@ def _type_name(value) -> str:
     return "null" if value is None else type(value).__name__
 
 
-_ARTICLE = {"integer": "an integer", "number": "a number", "string": "a string", "object": "a mapping",
-            "array": "a list", "boolean": "true or false", "null": "nothing"}
+_ARTICLE = {
+    "integer": "an integer",
+    "number": "a number",
+    "string": "a string",
+    "object": "a mapping",
+    "array": "a list",
+    "boolean": "true or false",
+    "null": "nothing",
+}
 
 
 def _show(value) -> str:
@@ -143,28 +167,38 @@ def _problems(doc: Doc, error):
         branches = {}
         for sub in error.context:
             branches.setdefault(sub.relative_schema_path[0], []).append(sub)
-        fitting = [subs for subs in branches.values()
-                   if not any(e.validator == "type" and len(e.absolute_path) == len(path) for e in subs)]
+        fitting = [
+            subs
+            for subs in branches.values()
+            if not any(e.validator == "type" and len(e.absolute_path) == len(path) for e in subs)
+        ]
         if len(fitting) == 1:
             for sub in fitting[0]:
                 yield from _problems(doc, sub)
             return
-        yield Problem(doc.loc(path), f"{_show(instance)} is not a valid value",
-                      _expected(error, "a value of the documented form"))
+        yield Problem(
+            doc.loc(path), f"{_show(instance)} is not a valid value", _expected(error, "a value of the documented form")
+        )
         return
     if kind == "required":
         for name in value:
             if isinstance(instance, dict) and name not in instance:
-                yield Problem(doc.loc(path), f"missing required key '{name}'",
-                              _expected(error, f"a mapping with {', '.join(value)}"))
+                yield Problem(
+                    doc.loc(path),
+                    f"missing required key '{name}'",
+                    _expected(error, f"a mapping with {', '.join(value)}"),
+                )
         return
     if kind == "additionalProperties":
         allowed = sorted(error.schema.get("properties", {}))
         for key in instance:
             if key not in allowed:
-                yield Problem(doc.loc(path + (key,)), f"unknown key '{key}'",
-                              "one of " + ", ".join(allowed) if allowed else "no keys here",
-                              suggest(key, allowed))
+                yield Problem(
+                    doc.loc(path + (key,)),
+                    f"unknown key '{key}'",
+                    "one of " + ", ".join(allowed) if allowed else "no keys here",
+                    suggest(key, allowed),
+                )
         return
     if kind == "type":
         wanted = value if isinstance(value, str) else " or ".join(value)
@@ -187,17 +221,28 @@ def _problems(doc: Doc, error):
         "minProperties": lambda: f"the mapping has fewer than {value} key(s)",
     }
     defaults = {
-        "minimum": f"a value of at least {value}", "exclusiveMinimum": f"a value above {value}",
-        "maximum": f"a value of at most {value}", "exclusiveMaximum": f"a value below {value}",
-        "const": _show(value), "enum": "one of " + ", ".join(map(str, value)) if kind == "enum" else "",
-        "pattern": f"text matching {value}", "minLength": "a non-empty string",
-        "minItems": f"at least {value} item(s)", "minProperties": f"at least {value} key(s)",
+        "minimum": f"a value of at least {value}",
+        "exclusiveMinimum": f"a value above {value}",
+        "maximum": f"a value of at most {value}",
+        "exclusiveMaximum": f"a value below {value}",
+        "const": _show(value),
+        "enum": "one of " + ", ".join(map(str, value)) if kind == "enum" else "",
+        "pattern": f"text matching {value}",
+        "minLength": "a non-empty string",
+        "minItems": f"at least {value} item(s)",
+        "minProperties": f"at least {value} key(s)",
     }
     hint = suggest(instance, value) if kind == "enum" and isinstance(instance, str) else None
-    if error.validator == "propertyNames" or (error.relative_schema_path and "propertyNames" in error.relative_schema_path):
+    if error.validator == "propertyNames" or (
+        error.relative_schema_path and "propertyNames" in error.relative_schema_path
+    ):
         # a key of the wrong form: jsonschema reports the parent path, the key is the instance
-        yield Problem(doc.loc(path + (instance,)), f"the key {_show(instance)} is not a valid name",
-                      _expected(error, "a valid name"), hint)
+        yield Problem(
+            doc.loc(path + (instance,)),
+            f"the key {_show(instance)} is not a valid name",
+            _expected(error, "a valid name"),
+            hint,
+        )
         return
     message = messages.get(kind, lambda: f"{_show(instance)} fails the '{kind}' rule")()
     yield Problem(doc.loc(path), message, _expected(error, defaults.get(kind, f"a value satisfying {kind}")), hint)

@@ -48,12 +48,20 @@ class Tree:
         self.root = Path(chosen).expanduser().resolve()
         if not self.root.is_dir():
             where = Location("--root" if root else ROOT_ENV if os.environ.get(ROOT_ENV) else "root", 0)
-            raise ImpactError(Problem(where, f"{display_path(self.root)} is not a directory",
-                                      "a folder holding formulas/ and catalogs/"))
+            raise ImpactError(
+                Problem(
+                    where, f"{display_path(self.root)} is not a directory", "a folder holding formulas/ and catalogs/"
+                )
+            )
         for part in ("formulas", "catalogs"):
             if not (self.root / part).is_dir():
-                raise ImpactError(Problem(Location(display_path(self.root), 0), f"has no {part}/ folder",
-                                          "a methodology tree holding formulas/ and catalogs/"))
+                raise ImpactError(
+                    Problem(
+                        Location(display_path(self.root), 0),
+                        f"has no {part}/ folder",
+                        "a methodology tree holding formulas/ and catalogs/",
+                    )
+                )
         schemas = self.root / "schemas"
         self.schemas = Schemas(schemas if schemas.is_dir() else SHIPPED_ROOT / "schemas")
         self._catalogs: dict[str, dict[str, Entry]] | None = None
@@ -83,10 +91,14 @@ class Tree:
                 for entry_id, data in doc.data["entries"].items():
                     if entry_id in table:
                         other = table[entry_id]
-                        problems.append(Problem(doc.loc(("entries", entry_id)),
-                                                f"{name} id '{entry_id}' is already defined in "
-                                                f"{display_path(other.doc.path)}:{other.loc().line}",
-                                                "ids unique within a catalog"))
+                        problems.append(
+                            Problem(
+                                doc.loc(("entries", entry_id)),
+                                f"{name} id '{entry_id}' is already defined in "
+                                f"{display_path(other.doc.path)}:{other.loc().line}",
+                                "ids unique within a catalog",
+                            )
+                        )
                         continue
                     table[entry_id] = Entry(name, entry_id, data, doc, self.relative(path), ("entries", entry_id))
             if problems:
@@ -103,9 +115,14 @@ class Tree:
         if entry_id in table:
             return table[entry_id]
         noun = catalog[:-1] if catalog.endswith("s") else catalog
-        raise ImpactError(Problem(where, f"unknown {noun} '{entry_id}'",
-                                  f"an id from the {catalog} catalog (impact catalog list {catalog})",
-                                  suggest(entry_id, table)))
+        raise ImpactError(
+            Problem(
+                where,
+                f"unknown {noun} '{entry_id}'",
+                f"an id from the {catalog} catalog (impact catalog list {catalog})",
+                suggest(entry_id, table),
+            )
+        )
 
     # ---- methodologies
     def methodologies(self) -> dict[str, Methodology]:
@@ -120,9 +137,13 @@ class Tree:
                     problems += exc.problems
                     continue
                 if method.name in found:
-                    problems.append(Problem(doc.loc(("methodology",)),
-                                            f"methodology '{method.name}' is already defined in {found[method.name].file}",
-                                            "one formulas file per methodology name"))
+                    problems.append(
+                        Problem(
+                            doc.loc(("methodology",)),
+                            f"methodology '{method.name}' is already defined in {found[method.name].file}",
+                            "one formulas file per methodology name",
+                        )
+                    )
                 found[method.name] = method
             if problems:
                 raise ImpactError(problems)
@@ -133,5 +154,6 @@ class Tree:
         table = self.methodologies()
         if name in table:
             return table[name]
-        raise ImpactError(Problem(where, f"unknown methodology '{name}'",
-                                  "one of " + ", ".join(sorted(table)), suggest(name, table)))
+        raise ImpactError(
+            Problem(where, f"unknown methodology '{name}'", "one of " + ", ".join(sorted(table)), suggest(name, table))
+        )

@@ -62,5 +62,7 @@ def convert(text: str, unit: str) -> float:
         return float(quantity.to(target).magnitude)
     except Exception:
         have = quantity.dimensionality
-        raise UnitProblem(f"{text!r} is in {quantity.units:~} ({have}), which cannot be converted to "
-                          f"{unit or 'a pure number'} ({target.dimensionality})") from None
+        raise UnitProblem(
+            f"{text!r} is in {quantity.units:~} ({have}), which cannot be converted to "
+            f"{unit or 'a pure number'} ({target.dimensionality})"
+        ) from None

@@ -13,8 +13,12 @@ TREE_PARTS = ("formulas", "catalogs", "schemas", "scenarios")
 
 
 def pytest_addoption(parser):
-    parser.addoption("--update-golden", action="store_true", default=False,
-                     help="rewrite tests/golden/*.json from the current outputs (review the diff!)")
+    parser.addoption(
+        "--update-golden",
+        action="store_true",
+        default=False,
+        help="rewrite tests/golden/*.json from the current outputs (review the diff!)",
+    )
 
 
 @pytest.fixture

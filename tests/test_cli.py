@@ -8,10 +8,9 @@ import json
 
 import pytest
 
+from conftest import REPO
 from impact import __version__
 from impact.cli import main
-
-from conftest import REPO
 
 CHATBOT = str(REPO / "scenarios" / "chatbot-llama70b-h100.yaml")
 
@@ -22,8 +21,9 @@ def test_version(runner):
     assert result.stdout == f"impact {__version__}\n"
 
 
-@pytest.mark.parametrize("command", [[], ["run"], ["catalog"], ["catalog", "list"], ["catalog", "show"],
-                                     ["methodologies"]])
+@pytest.mark.parametrize(
+    "command", [[], ["run"], ["catalog"], ["catalog", "list"], ["catalog", "show"], ["methodologies"]]
+)
 def test_every_command_has_help(runner, command):
     result = runner.invoke(main, [*command, "--help"])
     assert result.exit_code == 0
@@ -42,8 +42,16 @@ def test_json_contract(runner):
     assert result.exit_code == 0, result.stderr
     runs = {r["methodology"]: r for r in json.loads(result.stdout)["runs"]}
     assert set(runs) == {"scope3", "memory"}
-    units = {"t_in": "s", "t_out": "s", "t_total": "s", "t_hat": "s", "E": "Wh", "E_facility": "Wh",
-             "emissions": "gCO2e", "water": "L"}
+    units = {
+        "t_in": "s",
+        "t_out": "s",
+        "t_total": "s",
+        "t_hat": "s",
+        "E": "Wh",
+        "E_facility": "Wh",
+        "emissions": "gCO2e",
+        "water": "L",
+    }
     for name, unit in units.items():
         assert runs["scope3"]["results"][name]["unit"] == unit
         assert isinstance(runs["scope3"]["results"][name]["value"], float)
@@ -92,9 +100,13 @@ def test_table_output_shows_results_inputs_and_sources(runner):
 
 def test_root_from_the_environment(runner, tree_copy):
     (tree_copy / "catalogs" / "precisions.yaml").write_text(
-        (tree_copy / "catalogs" / "precisions.yaml").read_text().replace("bytes_per_param: 2\n", "bytes_per_param: 3\n", 1))
-    result = runner.invoke(main, ["run", CHATBOT, "--format", "json", "--methodology", "scope3"],
-                           env={"IMPACT_ROOT": str(tree_copy)})
+        (tree_copy / "catalogs" / "precisions.yaml")
+        .read_text()
+        .replace("bytes_per_param: 2\n", "bytes_per_param: 3\n", 1)
+    )
+    result = runner.invoke(
+        main, ["run", CHATBOT, "--format", "json", "--methodology", "scope3"], env={"IMPACT_ROOT": str(tree_copy)}
+    )
     (run,) = json.loads(result.stdout)["runs"]
     assert run["inputs"]["b"]["value"] == 3
 
@@ -111,9 +123,11 @@ def test_catalog_list_and_show(runner):
 def test_catalog_errors(runner):
     result = runner.invoke(main, ["catalog", "list", "acelerators"])
     assert result.exit_code == 1
-    assert result.stderr == ("catalog acelerators: unknown catalog 'acelerators'; expected one of accelerators, "
-                             "calibrations, deployments, models, precisions, regions, servers\n"
-                             "  hint: did you mean 'accelerators', 'calibrations'?\n")
+    assert result.stderr == (
+        "catalog acelerators: unknown catalog 'acelerators'; expected one of accelerators, "
+        "calibrations, deployments, models, precisions, regions, servers\n"
+        "  hint: did you mean 'accelerators', 'calibrations'?\n"
+    )
     result = runner.invoke(main, ["catalog", "show", "models", "llama-9"])
     assert result.exit_code == 1
     assert result.stderr.startswith("catalog models llama-9: unknown model 'llama-9'; expected an id from the models")

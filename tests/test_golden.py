@@ -12,9 +12,8 @@ import math
 
 import pytest
 
-from impact.engine import report, run
-
 from conftest import REPO
+from impact.engine import report, run
 
 SCENARIOS = sorted((REPO / "scenarios").glob("*.yaml"))
 GOLDEN = REPO / "tests" / "golden"
@@ -30,9 +29,14 @@ def differences(expected, actual, path="$"):
             out += differences(expected[key], actual[key], f"{path}.{key}")
         return out
     if isinstance(expected, list) and isinstance(actual, list) and len(expected) == len(actual):
-        return [d for i, (e, a) in enumerate(zip(expected, actual)) for d in differences(e, a, f"{path}[{i}]")]
-    if isinstance(expected, (int, float)) and isinstance(actual, (int, float)) \
-            and not isinstance(expected, bool) and not isinstance(actual, bool):
+        pairs = enumerate(zip(expected, actual, strict=True))
+        return [d for i, (e, a) in pairs for d in differences(e, a, f"{path}[{i}]")]
+    if (
+        isinstance(expected, (int, float))
+        and isinstance(actual, (int, float))
+        and not isinstance(expected, bool)
+        and not isinstance(actual, bool)
+    ):
         return [] if math.isclose(expected, actual, rel_tol=REL, abs_tol=0) else [f"{path}: {expected} != {actual}"]
     return [] if expected == actual else [f"{path}: {expected!r} != {actual!r}"]
 

@@ -4,9 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from impact.engine import run
-
 from conftest import REPO
+from impact.engine import run
 
 
 def memory(scenario, tree, **kwargs):
@@ -34,11 +33,19 @@ def test_gqa_kv_cache_of_llama_3_1_70b(tree):
     assert r["memory_utilization"] == pytest.approx((169.32 + 0.49152) / 640)
 
 
-@pytest.mark.parametrize("precision, bytes_per_weight", [("fp32", 4), ("fp16", 2), ("bf16", 2), ("int8", 1),
-                                                         ("fp8", 1), ("int4", 0.5)])
+@pytest.mark.parametrize(
+    "precision, bytes_per_weight", [("fp32", 4), ("fp16", 2), ("bf16", 2), ("int8", 1), ("fp8", 1), ("int4", 0.5)]
+)
 def test_bytes_per_weight_by_precision(tree, precision, bytes_per_weight):
-    scenario = {"kind": "scenario", "schema_version": 1, "model": "llama-2-7b", "precision": precision,
-                "hardware": "a100-sxm-80gb", "location": "us", "request": {"input_tokens": 0, "output_tokens": 0}}
+    scenario = {
+        "kind": "scenario",
+        "schema_version": 1,
+        "model": "llama-2-7b",
+        "precision": precision,
+        "hardware": "a100-sxm-80gb",
+        "location": "us",
+        "request": {"input_tokens": 0, "output_tokens": 0},
+    }
     r = memory(scenario, tree)
     assert r["weights"] == pytest.approx(6.74e9 * bytes_per_weight / 1e9)
     assert r["kv_cache"] == 0

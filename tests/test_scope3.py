@@ -4,9 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from impact.engine import run
-
 from conftest import REPO
+from impact.engine import run
 
 REL = 1e-12
 
@@ -52,18 +51,46 @@ def test_pue_1_gives_the_seeds_emissions_formula_literally(tree):
     assert r["emissions"] == pytest.approx(expected, rel=REL)
 
 
-SMALL = {"kind": "scenario", "schema_version": 1, "model": "llama-2-7b", "location": "fr",
-         "hardware": {"server": "dgx-h100", "gpus": 1}, "request": {"input_tokens": 100, "output_tokens": 10},
-         "methodology": "scope3"}
+SMALL = {
+    "kind": "scenario",
+    "schema_version": 1,
+    "model": "llama-2-7b",
+    "location": "fr",
+    "hardware": {"server": "dgx-h100", "gpus": 1},
+    "request": {"input_tokens": 100, "output_tokens": 10},
+    "methodology": "scope3",
+}
 
 
 def test_round_numbers_through_every_term(tree):
-    values = {"P_m": 1e9, "A_f_gpu": 1e14, "A_bw_gpu": 1e12, "b": 2, "beta_in": 2, "beta_out": 0.5,
-              "gpus_per_server": 1, "P_idle_server": 800, "P_gpu": 700, "N_cpu_server": 2, "P_cpu": 300,
-              "PUE": 1.5, "grid_intensity": 100, "WUE_onsite": 1, "WUE_electricity": 2,
-              "gpu_embodied": 100, "server_embodied": 900, "use_life": 1, "utilization": 0.5,
-              "gpu_embodied_water": 10, "server_embodied_water": 0, "training_tco2e": 1,
-              "lifetime_requests": 1e6, "ft_emissions": 10, "ft_requests_per_day": 100, "ft_use_life_days": 10}
+    values = {
+        "P_m": 1e9,
+        "A_f_gpu": 1e14,
+        "A_bw_gpu": 1e12,
+        "b": 2,
+        "beta_in": 2,
+        "beta_out": 0.5,
+        "gpus_per_server": 1,
+        "P_idle_server": 800,
+        "P_gpu": 700,
+        "N_cpu_server": 2,
+        "P_cpu": 300,
+        "PUE": 1.5,
+        "grid_intensity": 100,
+        "WUE_onsite": 1,
+        "WUE_electricity": 2,
+        "gpu_embodied": 100,
+        "server_embodied": 900,
+        "use_life": 1,
+        "utilization": 0.5,
+        "gpu_embodied_water": 10,
+        "server_embodied_water": 0,
+        "training_tco2e": 1,
+        "lifetime_requests": 1e6,
+        "ft_emissions": 10,
+        "ft_requests_per_day": 100,
+        "ft_use_life_days": 10,
+    }
     r, _ = scope3(SMALL, tree, set=values)
     assert r["t_in"] == pytest.approx(2 * 1e9 * 100 / 1e14, rel=REL)  # 0.002 s
     assert r["t_out"] == pytest.approx(2 * 1e9 * 10 / 1e12, rel=REL)  # 0.02 s
@@ -74,8 +101,9 @@ def test_round_numbers_through_every_term(tree):
     assert r["embodied_emissions"] == pytest.approx(0.014 * emb_h / 3600, rel=REL)
     assert r["model_training_emissions"] == pytest.approx(1e6 / 1e6, rel=REL)  # 1 t over 1e6 requests = 1 g
     assert r["fine_tuning_emissions"] == pytest.approx(10 * 1000 / (100 * 10), rel=REL)  # 10 kg / 1000 = 10 g
-    assert r["emissions"] == pytest.approx(1.5 * 0.014 * 2100 / 3600 * 100 / 1000 + 0.014 * emb_h / 3600 + 1 + 10,
-                                           rel=REL)
+    assert r["emissions"] == pytest.approx(
+        1.5 * 0.014 * 2100 / 3600 * 100 / 1000 + 0.014 * emb_h / 3600 + 1 + 10, rel=REL
+    )
     wue = 1 + 1.5 * 2  # 4 L/kWh
     assert r["water"] == pytest.approx(0.014 * 2100 / 3600 * wue / 1000 + 0.014 * (10 / 8760 / 0.5) / 3600, rel=REL)
 
@@ -95,7 +123,8 @@ def test_totals_scale_with_requests(tree):
     assert float(totals["E"].value[0]) == pytest.approx(50000 * float(run_.results["E"].value[0]), rel=REL)
     assert "A_f" not in totals  # intensive quantities do not add up
     assert run_.to_dict()["totals"]["emissions"]["value"] == pytest.approx(
-        50000 * run_.to_dict()["results"]["emissions"]["value"], rel=REL)
+        50000 * run_.to_dict()["results"]["emissions"]["value"], rel=REL
+    )
 
 
 def test_moe_uses_active_parameters_for_time_and_total_for_memory(tree):
