@@ -20,7 +20,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from .errors import ImpactError, Location, Problem, display_path
+from .errors import ImpactError, Location, Problem
 from .loader import Doc, load_file
 from .tree import Entry, Tree
 
@@ -74,11 +74,11 @@ def _resolve(doc: Doc, tree: Tree) -> Scenario:
     data = doc.data
     notes = []
 
-    def pick(catalog: str, key: str, fallback, where=None) -> Entry:
+    def pick(catalog: str, key: str, fallback) -> Entry:
         if key in data:
             return tree.entry(catalog, data[key], doc.loc((key,)))
         notes.append(f"{key}: {fallback[0]} ({fallback[1]})")
-        return tree.entry(catalog, fallback[0], where or doc.loc())
+        return tree.entry(catalog, fallback[0], doc.loc())
 
     deployment = pick("deployments", "deployment", (DEFAULTS["deployment"], "default deployment"))
     entities = {"deployment": deployment}
@@ -203,7 +203,3 @@ def _region(doc: Doc, tree: Tree, deployment: Entry, notes: list[str]) -> Entry:
         )
     notes.append(f"location: {deployment.data['location']} (from deployment '{deployment.id}')")
     return tree.entry("regions", deployment.data["location"], deployment.loc("location"))
-
-
-def shown(path) -> str:
-    return display_path(path)
