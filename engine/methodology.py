@@ -91,6 +91,8 @@ class Methodology:
     formulas: dict[str, Formula]
     order: list[str]  # all formulas, topologically sorted
     default: bool = False  # run when a scenario names no methodology
+    headline: dict[str, str] = field(default_factory=dict)  # role (duration, energy, ...) -> name, for compare
+    location: Location | None = None
 
     def names(self) -> list[str]:
         return [*self.inputs, *self.constants, *self.formulas]
@@ -168,6 +170,8 @@ def parse(doc: Doc, file: str) -> Methodology:
         formulas,
         order,
         bool(data.get("default", False)),
+        dict(data.get("headline") or {}),
+        doc.loc(("methodology",)),
     )
 
 
@@ -206,6 +210,16 @@ def _check_names(doc, data, inputs, constants, formulas) -> list[Problem]:
                         suggest(name, known),
                     )
                 )
+    for role, name in (data.get("headline") or {}).items():
+        if name not in seen:
+            problems.append(
+                Problem(
+                    doc.loc(("headline", role)),
+                    f"headline {role} names '{name}', which is not defined",
+                    f"an input or formula of methodology '{data['methodology']}'",
+                    suggest(name, known),
+                )
+            )
     for name, item in inputs.items():
         for binding in item.bindings:
             if binding.entity not in ENTITIES or (binding.key_entity and binding.key_entity not in ENTITIES):

@@ -137,7 +137,7 @@ def test_methodologies_lists_each_with_a_description(runner):
     result = runner.invoke(main, ["methodologies"])
     assert result.exit_code == 0
     lines = result.stdout.splitlines()
-    assert [line.split()[0] for line in lines] == ["memory", "scope3"]
+    assert [line.split()[0] for line in lines] == ["llm_bench", "memory", "scope3"]
     assert all(": " in line for line in lines)
 
 
