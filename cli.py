@@ -142,6 +142,52 @@ def _fixed(table, header, cells, **kwargs):
     table.add_column(header, no_wrap=True, min_width=width, **kwargs)
 
 
+@main.command("compare")
+@click.argument("scenario", required=False, type=click.Path(dir_okay=False))
+@click.option(
+    "--methodology",
+    "methodologies",
+    multiple=True,
+    metavar="NAME",
+    help="A methodology to compare (repeatable; the first is the baseline of the ratios). "
+    "Default: every methodology that declares a headline energy.",
+)
+@click.option("--set", "sets", multiple=True, metavar="NAME=VALUE", help="Override any input or formula by name.")
+@click.option("--format", "fmt", type=click.Choice(FORMATS), default="table", show_default=True)
+@root_option
+@reports_errors
+def compare_command(scenario, methodologies, sets, fmt, root):
+    """Compare methodologies on SCENARIO: duration, energy per request and per 1k output tokens, emissions and
+    water, one column per methodology, and the ratio of each to the first."""
+    from .engine.compare import compare
+
+    tree = open_tree(root)
+    result = compare(scenario or str(tree.root / DEFAULT_SCENARIO), tree, list(methodologies) or None, list(sets))
+    if fmt == "json":
+        click.echo(report.comparison_json(result), nl=False)
+    elif fmt == "csv":
+        click.echo(report.comparison_csv(result), nl=False)
+    elif fmt == "markdown":
+        click.echo(report.comparison_markdown(result), nl=False)
+    else:
+        _print_comparison(result)
+
+
+def _print_comparison(result):
+    from rich.markup import escape
+    from rich.table import Table
+
+    title = f"{escape(result.scenario.name)}: " + " vs ".join(result.methodologies)
+    table = Table(title=title, title_justify="left")
+    rows, columns = report.comparison_rows(result), report.comparison_columns(result)
+    for column in columns:
+        justify = "left" if column in ("quantity", "unit") else "right"
+        _fixed(table, column, [r[column] for r in rows], justify=justify)
+    for row in rows:
+        table.add_row(*(escape(row[c]) for c in columns))
+    _console().print(table)
+
+
 @main.group()
 def catalog():
     """Browse the catalogs (accelerators, servers, models, regions, precisions, deployments, calibrations)."""

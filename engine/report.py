@@ -11,6 +11,7 @@ import io
 import json
 
 from .api import Run
+from .compare import LABELS
 
 
 def number(value) -> str:
@@ -88,3 +89,53 @@ def to_markdown(runs: list[Run]) -> str:
             if items:
                 parts.append(f"### {title}\n\n" + "\n".join(f"- {item}" for item in items) + "\n")
     return "\n".join(parts)
+
+
+def comparison_rows(comparison) -> list[dict]:
+    """Rows of a comparison for people: quantity, unit, one column per methodology, then the ratios."""
+    base = comparison.methodologies[0]
+    rows = []
+    for row in comparison.rows:
+        out = {"quantity": LABELS.get(row["quantity"], row["quantity"]), "unit": row["unit"]}
+        for m in comparison.methodologies:
+            value = row["values"][m]
+            out[m] = "" if value is None else number(value)
+        for m in comparison.methodologies[1:]:
+            ratio = row["ratios"][m]
+            out[f"{m} / {base}"] = "" if ratio is None else f"{ratio:.3g}"
+        rows.append(out)
+    return rows
+
+
+def comparison_columns(comparison) -> list[str]:
+    base = comparison.methodologies[0]
+    return ["quantity", "unit", *comparison.methodologies, *(f"{m} / {base}" for m in comparison.methodologies[1:])]
+
+
+def comparison_json(comparison) -> str:
+    return json.dumps(comparison.to_dict(), indent=2) + "\n"
+
+
+def comparison_csv(comparison) -> str:
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\n")
+    writer.writerow(["scenario", "quantity", "unit", "methodology", "value", "ratio_to_" + comparison.methodologies[0]])
+    for row in comparison.rows:
+        for m in comparison.methodologies:
+            value, ratio = row["values"][m], row["ratios"][m]
+            writer.writerow(
+                [
+                    comparison.scenario.name,
+                    row["quantity"],
+                    row["unit"],
+                    m,
+                    "" if value is None else repr(value),
+                    "" if ratio is None else repr(ratio),
+                ]
+            )
+    return out.getvalue()
+
+
+def comparison_markdown(comparison) -> str:
+    title = f"## {comparison.scenario.name}: " + " vs ".join(comparison.methodologies) + "\n\n"
+    return title + _markdown_table(comparison_rows(comparison), comparison_columns(comparison)) + "\n"
