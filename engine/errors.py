@@ -58,7 +58,8 @@ class ImpactError(Exception):
     """Bad input: one or more problems, each naming its file, line, column and JSON path."""
 
     def __init__(self, problems: Problem | list[Problem]):
-        self.problems = [problems] if isinstance(problems, Problem) else list(problems)
+        problems = [problems] if isinstance(problems, Problem) else problems
+        self.problems = list(dict.fromkeys(problems))  # the same problem found twice is reported once
         super().__init__(self.render())
 
     def render(self) -> str:

@@ -129,6 +129,8 @@ def _lookup(binding: Binding, scenario: Scenario, misses: list):
     """(number, entry, location) for a binding, or None after noting (location, reason) in `misses`."""
     entry = scenario.entities.get(binding.entity)
     if entry is None:
+        if binding.entity in scenario.missing:  # e.g. no location: say so when a formula needs the region
+            raise ImpactError(scenario.missing[binding.entity])
         return None
     value = entry.data.get(binding.field)
     location = entry.loc(binding.field)

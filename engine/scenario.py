@@ -46,6 +46,7 @@ class Scenario:
     requests: float = 1.0
     overrides: dict[str, Override] = field(default_factory=dict)
     notes: list[str] = field(default_factory=list)  # defaults the scenario relied on
+    missing: dict[str, Problem] = field(default_factory=dict)  # entity -> why the scenario selects none
 
     @property
     def file(self) -> str:
@@ -86,7 +87,12 @@ def _resolve(doc: Doc, tree: Tree) -> Scenario:
     entities["calibration"] = pick("calibrations", "calibration", (DEFAULTS["calibration"], "default calibration"))
     entities["model"] = _model(doc, tree)
     entities.update(_hardware(doc, tree, deployment, notes))
-    entities["region"] = _region(doc, tree, deployment, notes)
+    missing = {}
+    region = _region(doc, tree, deployment, notes)
+    if isinstance(region, Problem):  # only an error if a formula reads the region
+        missing["region"] = region
+    else:
+        entities["region"] = region
     entities["request"] = _scenario_entry(doc, "request", data["request"], ("request",))
     methods = data.get("methodology")
     if methods is None:
@@ -103,7 +109,14 @@ def _resolve(doc: Doc, tree: Tree) -> Scenario:
     }
     default_name = Path(doc.file).stem if doc.path else "scenario"
     return Scenario(
-        doc, data.get("name", default_name), entities, methodologies, float(data.get("requests", 1)), overrides, notes
+        doc,
+        data.get("name", default_name),
+        entities,
+        methodologies,
+        float(data.get("requests", 1)),
+        overrides,
+        notes,
+        missing,
     )
 
 
@@ -190,16 +203,14 @@ def _hardware(doc: Doc, tree: Tree, deployment: Entry, notes: list[str]) -> dict
     return {"accelerator": accelerator, "server": server, "hardware": gpus}
 
 
-def _region(doc: Doc, tree: Tree, deployment: Entry, notes: list[str]) -> Entry:
+def _region(doc: Doc, tree: Tree, deployment: Entry, notes: list[str]) -> Entry | Problem:
     if "location" in doc.data:
         return tree.entry("regions", doc.data["location"], doc.loc(("location",)))
     if "location" not in deployment.data:
-        raise ImpactError(
-            Problem(
-                doc.loc(),
-                f"no location: the scenario gives none and deployment '{deployment.id}' has no default",
-                "location: <region id>, e.g. us, fr, aws-us-east-1",
-            )
+        return Problem(
+            doc.loc(),
+            f"no location: the scenario gives none and deployment '{deployment.id}' has no default",
+            "location: <region id>, e.g. us, fr, aws-us-east-1",
         )
     notes.append(f"location: {deployment.data['location']} (from deployment '{deployment.id}')")
     return tree.entry("regions", deployment.data["location"], deployment.loc("location"))

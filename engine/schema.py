@@ -63,9 +63,7 @@ class Schemas:
         self._load()
         problems = []
         for error in self.validator(schema_id).iter_errors(data):
-            for problem in _problems(doc, error):
-                if problem not in problems:
-                    problems.append(problem)
+            problems += _problems(doc, error)
         if problems:
             problems.sort(key=lambda p: (p.location.line, p.location.column, p.location.path))
             raise ImpactError(problems)
