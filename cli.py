@@ -188,6 +188,75 @@ def _print_comparison(result):
     _console().print(table)
 
 
+@main.command("memory")
+@click.argument("models", nargs=-1, metavar="[MODEL]...")
+@click.option(
+    "--precision",
+    "precisions",
+    multiple=True,
+    metavar="ID",
+    help="A precision column (repeatable). Default: fp32, fp16 (also BF16), int8, int4.",
+)
+@click.option(
+    "--hardware",
+    default="h100-sxm",
+    show_default=True,
+    metavar="ID",
+    help="The accelerator whose memory sets how many are needed.",
+)
+@click.option(
+    "--context",
+    default=0,
+    show_default=True,
+    type=click.IntRange(min=0),
+    metavar="TOKENS",
+    help="Tokens of KV cache to hold besides the weights.",
+)
+@click.option(
+    "--unit",
+    type=click.Choice(["GB", "GiB"]),
+    default="GB",
+    show_default=True,
+    help="GB = 1e9 bytes; GiB = 2**30 bytes (what many tables, seed 002's included, call GB).",
+)
+@click.option("--format", "fmt", type=click.Choice(FORMATS), default="table", show_default=True)
+@root_option
+@reports_errors
+def memory_command(models, precisions, hardware, context, unit, fmt, root):
+    """Memory of MODELs (default: every catalog model) at each precision: weights, inference memory
+    (weights x overhead, plus the KV cache of --context tokens) and how many --hardware accelerators hold it."""
+    import json
+
+    from .engine.memory_table import memory_table, to_gib
+
+    rows = memory_table(open_tree(root), models, precisions, hardware, context)
+    suffix = "_gb"
+    if unit == "GiB":
+        rows, suffix = to_gib(rows), "_gib"
+    if fmt == "json":
+        click.echo(json.dumps({"unit": unit, "rows": rows}, indent=2))
+    elif fmt == "csv":
+        click.echo(report.plain_csv(rows), nl=False)
+    else:
+        table_rows, columns = report.memory_matrix(rows, suffix, unit)
+        if fmt == "markdown":
+            click.echo(report.markdown_table(table_rows, columns))
+        else:
+            _print_rows(f"memory on {hardware} ({unit}: total, then accelerators needed)", table_rows, columns)
+
+
+def _print_rows(title, rows, columns):
+    from rich.markup import escape
+    from rich.table import Table
+
+    table = Table(title=escape(title), title_justify="left")
+    for column in columns:
+        _fixed(table, column, [str(r[column]) for r in rows], justify="left" if column == "model" else "right")
+    for row in rows:
+        table.add_row(*(escape(str(row[c])) for c in columns))
+    _console().print(table)
+
+
 @main.group()
 def catalog():
     """Browse the catalogs (accelerators, servers, models, regions, precisions, deployments, calibrations)."""

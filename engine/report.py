@@ -66,7 +66,7 @@ def to_csv(runs: list[Run]) -> str:
     return out.getvalue()
 
 
-def _markdown_table(rows: list[dict], columns: list[str]) -> str:
+def markdown_table(rows: list[dict], columns: list[str]) -> str:
     def cell(text) -> str:
         return str(text).replace("|", "\\|").replace("\n", " ")
 
@@ -82,9 +82,9 @@ def to_markdown(runs: list[Run]) -> str:
         columns = (
             ["name", "value", "unit"] + (["total"] if run.requests != 1 and run.totals() else []) + ["description"]
         )
-        parts.append(_markdown_table(result_rows(run), columns) + "\n")
+        parts.append(markdown_table(result_rows(run), columns) + "\n")
         parts.append("### Inputs\n")
-        parts.append(_markdown_table(input_rows(run), ["name", "value", "unit", "source"]) + "\n")
+        parts.append(markdown_table(input_rows(run), ["name", "value", "unit", "source"]) + "\n")
         for title, items in (("Assumptions", run.assumptions), ("Warnings", run.warnings)):
             if items:
                 parts.append(f"### {title}\n\n" + "\n".join(f"- {item}" for item in items) + "\n")
@@ -138,4 +138,24 @@ def comparison_csv(comparison) -> str:
 
 def comparison_markdown(comparison) -> str:
     title = f"## {comparison.scenario.name}: " + " vs ".join(comparison.methodologies) + "\n\n"
-    return title + _markdown_table(comparison_rows(comparison), comparison_columns(comparison)) + "\n"
+    return title + markdown_table(comparison_rows(comparison), comparison_columns(comparison)) + "\n"
+
+
+def plain_csv(rows: list[dict]) -> str:
+    """Rows of plain values as CSV, columns in the first row's order."""
+    out = io.StringIO()
+    writer = csv.DictWriter(out, fieldnames=list(rows[0]) if rows else [], lineterminator="\n")
+    writer.writeheader()
+    writer.writerows(rows)
+    return out.getvalue()
+
+
+def memory_matrix(rows: list[dict], suffix: str, unit: str) -> tuple[list[dict], list[str]]:
+    """Memory rows as a matrix for people: one line per model, one column per precision, each cell
+    'total / accelerators needed' (the unit is the caller's to state)."""
+    precisions = list(dict.fromkeys(r["precision"] for r in rows))
+    matrix: dict[str, dict] = {}
+    for r in rows:
+        line = matrix.setdefault(r["model"], {"model": r["model"], "params (B)": f"{r['params_b']:.4g}"})
+        line[r["precision"]] = f"{r['total' + suffix]:.4g} / {r['gpus_needed']}"
+    return list(matrix.values()), ["model", "params (B)", *precisions]
