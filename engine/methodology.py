@@ -56,6 +56,7 @@ class Input:
     maximum: float | None = None
     integer: bool = False
     on_missing: str = "warn"  # or "assume": the default is a documented assumption, not a gap
+    file: str = ""  # the formulas (or optimization) file that defines it, relative to the tree root
 
 
 @dataclass
@@ -65,6 +66,7 @@ class Constant:
     unit: str
     description: str
     location: Location
+    file: str = ""
 
 
 @dataclass
@@ -93,6 +95,7 @@ class Methodology:
     default: bool = False  # run when a scenario names no methodology
     headline: dict[str, str] = field(default_factory=dict)  # role (duration, energy, ...) -> name, for compare
     location: Location | None = None
+    optimizations: list[str] = field(default_factory=list)  # overlays applied, in order
 
     def names(self) -> list[str]:
         return [*self.inputs, *self.constants, *self.formulas]
@@ -116,122 +119,88 @@ class Methodology:
 def parse(doc: Doc, file: str) -> Methodology:
     """Build a Methodology from a schema-valid formulas document. Raises ImpactError on graph problems."""
     data = doc.data
-    problems: list[Problem] = []
-    inputs, constants, formulas = {}, {}, {}
-    for name, spec in (data.get("inputs") or {}).items():
+    inputs, problems = parse_inputs(doc, file, ("inputs",), data.get("inputs"))
+    constants = {
+        name: Constant(
+            name, float(spec["value"]), spec["unit"], spec["description"], doc.loc(("constants", name)), file
+        )
+        for name, spec in (data.get("constants") or {}).items()
+    }
+    formulas, more = parse_formulas(doc, ("formulas",), data["formulas"])
+    problems += more + check_graph(data["methodology"], inputs, constants, formulas)
+    known = [*inputs, *constants, *formulas]
+    for role, name in (data.get("headline") or {}).items():
+        if name not in known:
+            message = f"headline {role} names '{name}', which is not defined"
+            expected = f"an input or formula of methodology '{data['methodology']}'"
+            problems.append(Problem(doc.loc(("headline", role)), message, expected, suggest(name, known)))
+    if problems:
+        raise ImpactError(problems)
+    return Methodology(
+        data["methodology"], data["version"], data.get("title", data["methodology"]), data["description"], file,
+        inputs, constants, formulas, order(formulas), bool(data.get("default", False)),
+        dict(data.get("headline") or {}), doc.loc(("methodology",)),
+    )  # fmt: skip
+
+
+def parse_inputs(doc: Doc, file: str, prefix: tuple, specs) -> tuple[dict[str, Input], list[Problem]]:
+    """Inputs from their schema-valid specs at `prefix` in `doc`; bindings must name known entities."""
+    inputs, problems = {}, []
+    for name, spec in (specs or {}).items():
         raw = spec.get("from", [])
+        bindings = [Binding.parse(b) for b in ([raw] if isinstance(raw, str) else raw)]
+        for binding in bindings:
+            bad = next((e for e in (binding.entity, binding.key_entity) if e and e not in ENTITIES), None)
+            if bad:
+                message = f"unknown entity '{bad}' in binding '{binding}'"
+                expected = "one of " + ", ".join(ENTITIES)
+                problems.append(Problem(doc.loc(prefix + (name, "from")), message, expected, suggest(bad, ENTITIES)))
         inputs[name] = Input(
-            name,
-            spec["unit"],
-            spec["description"],
-            doc.loc(("inputs", name)),
-            [Binding.parse(b) for b in ([raw] if isinstance(raw, str) else raw)],
-            float(spec.get("scale", 1.0)),
-            spec.get("default"),
-            doc.loc(("inputs", name, "default")) if "default" in spec else None,
-            spec.get("minimum"),
-            spec.get("maximum"),
-            bool(spec.get("integer", False)),
-            spec.get("on_missing", "warn"),
-        )
-    for name, spec in (data.get("constants") or {}).items():
-        constants[name] = Constant(
-            name, float(spec["value"]), spec["unit"], spec["description"], doc.loc(("constants", name))
-        )
-    for name, spec in data["formulas"].items():
-        where = doc.loc(("formulas", name, "expr"))
+            name, spec["unit"], spec["description"], doc.loc(prefix + (name,)), bindings,
+            float(spec.get("scale", 1.0)), spec.get("default"),
+            doc.loc(prefix + (name, "default")) if "default" in spec else None,
+            spec.get("minimum"), spec.get("maximum"), bool(spec.get("integer", False)),
+            spec.get("on_missing", "warn"), file,
+        )  # fmt: skip
+    return inputs, problems
+
+
+def parse_formulas(doc: Doc, prefix: tuple, specs) -> tuple[dict[str, Formula], list[Problem]]:
+    """Formulas from their specs at `prefix` in `doc`, each expression checked by `expressions.parse`."""
+    formulas, problems = {}, []
+    for name, spec in (specs or {}).items():
+        where = doc.loc(prefix + (name, "expr"))
         try:
             tree = expressions.parse(spec["expr"])
         except expressions.UnsafeExpression as exc:
             problems.append(Problem(where, f"{exc}", expressions.EXPECTED))
             continue
         formulas[name] = Formula(
-            name,
-            spec["expr"].strip(),
-            spec["unit"],
-            spec["description"],
-            where,
-            expressions.names(tree),
-            list(spec.get("references", [])),
-            bool(spec.get("extensive", False)),
-        )
-    problems += _check_names(doc, data, inputs, constants, formulas)
-    if problems:
-        raise ImpactError(problems)
-    order = _order(formulas)
-    return Methodology(
-        data["methodology"],
-        data["version"],
-        data.get("title", data["methodology"]),
-        data["description"],
-        file,
-        inputs,
-        constants,
-        formulas,
-        order,
-        bool(data.get("default", False)),
-        dict(data.get("headline") or {}),
-        doc.loc(("methodology",)),
-    )
+            name, spec["expr"].strip(), spec["unit"], spec["description"], where, expressions.names(tree),
+            list(spec.get("references", [])), bool(spec.get("extensive", False)),
+        )  # fmt: skip
+    return formulas, problems
 
 
-def _check_names(doc, data, inputs, constants, formulas) -> list[Problem]:
-    problems = []
-    seen = {}
+def check_graph(methodology: str, inputs, constants, formulas) -> list[Problem]:
+    """Every name defined once, none a function name, and every name a formula reads defined."""
+    problems, seen = [], {}
     for section, table in (("inputs", inputs), ("constants", constants), ("formulas", formulas)):
-        for name in table:
+        for name, item in table.items():
             if name in expressions.FUNCTIONS:
-                problems.append(
-                    Problem(
-                        doc.loc((section, name)),
-                        f"'{name}' is the name of a function",
-                        "a name that is not " + ", ".join(sorted(expressions.FUNCTIONS)),
-                    )
-                )
+                problems.append(Problem(item.location, f"'{name}' is the name of a function",
+                                        "a name that is not " + ", ".join(sorted(expressions.FUNCTIONS))))  # fmt: skip
             if name in seen:
-                line = doc.loc((seen[name], name)).line
-                problems.append(
-                    Problem(
-                        doc.loc((section, name)),
-                        f"'{name}' is already defined in {seen[name]} (line {line})",
-                        "each name defined once",
-                    )
-                )
-            seen.setdefault(name, section)
-    known = list(seen)
+                first = seen[name]
+                problems.append(Problem(item.location, f"'{name}' is already defined in {first[0]} "
+                                        f"(line {first[1].location.line})", "each name defined once"))  # fmt: skip
+            seen.setdefault(name, (section, item))
     for formula in formulas.values():
         for name in formula.reads:
             if name not in seen:
-                problems.append(
-                    Problem(
-                        formula.location,
-                        f"'{name}' is not defined",
-                        f"an input, constant or formula of methodology '{data['methodology']}'",
-                        suggest(name, known),
-                    )
-                )
-    for role, name in (data.get("headline") or {}).items():
-        if name not in seen:
-            problems.append(
-                Problem(
-                    doc.loc(("headline", role)),
-                    f"headline {role} names '{name}', which is not defined",
-                    f"an input or formula of methodology '{data['methodology']}'",
-                    suggest(name, known),
-                )
-            )
-    for name, item in inputs.items():
-        for binding in item.bindings:
-            if binding.entity not in ENTITIES or (binding.key_entity and binding.key_entity not in ENTITIES):
-                bad = binding.entity if binding.entity not in ENTITIES else binding.key_entity
-                problems.append(
-                    Problem(
-                        doc.loc(("inputs", name, "from")),
-                        f"unknown entity '{bad}' in binding '{binding}'",
-                        "one of " + ", ".join(ENTITIES),
-                        suggest(bad, ENTITIES),
-                    )
-                )
+                problems.append(Problem(formula.location, f"'{name}' is not defined",
+                                        f"an input, constant or formula of methodology '{methodology}'",
+                                        suggest(name, seen)))  # fmt: skip
     return problems
 
 
@@ -239,7 +208,7 @@ def _check_names(doc, data, inputs, constants, formulas) -> list[Problem]:
 ENTITIES = ("model", "precision", "accelerator", "server", "region", "deployment", "calibration", "request", "hardware")
 
 
-def _order(formulas: dict[str, Formula]) -> list[str]:
+def order(formulas: dict[str, Formula]) -> list[str]:
     sorter = graphlib.TopologicalSorter({name: [r for r in f.reads if r in formulas] for name, f in formulas.items()})
     try:
         return list(sorter.static_order())

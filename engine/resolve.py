@@ -45,7 +45,7 @@ def resolve(method: Methodology, scenario: Scenario, overrides: dict[str, Overri
         values[name] = _override(method, override, n)
     for name in constants:
         c = method.constants[name]
-        values[name] = Value(np.full(n, c.value), c.unit, f"{method.file}:{c.location.line}: constant", c.location)
+        values[name] = Value(np.full(n, c.value), c.unit, f"{c.file}:{c.location.line}: constant", c.location)
     problems = []
     for name in inputs:
         try:
@@ -105,7 +105,7 @@ def _bound(item: Input, method: Methodology, scenario: Scenario, n: int, warning
         return Value(
             np.full(n, float(item.default)),
             item.unit,
-            f"{method.file}:{item.default_location.line}: default",
+            f"{item.file}:{item.default_location.line}: default",
             item.default_location,
         )
     where = misses[0][0] if misses else scenario.doc.loc()
