@@ -71,10 +71,17 @@ def main():
     metavar="NAME",
     help="Run this methodology instead of the scenario's (repeatable).",
 )
+@click.option(
+    "--optimization",
+    "optimizations",
+    multiple=True,
+    metavar="NAME",
+    help="Apply this optimization (formulas/optimizations/) after the scenario's own (repeatable).",
+)
 @click.option("--format", "fmt", type=click.Choice(FORMATS), default="table", show_default=True, help="Output format.")
 @root_option
 @reports_errors
-def run_command(scenario, sets, methodologies, fmt, root):
+def run_command(scenario, sets, methodologies, optimizations, fmt, root):
     """Evaluate SCENARIO (a YAML file; the shipped chatbot example when omitted).
 
     Prints every result with its unit, and every input with its value, unit and source (file:line of the
@@ -83,7 +90,13 @@ def run_command(scenario, sets, methodologies, fmt, root):
     tree = open_tree(root)
     if scenario is None:
         scenario = str(tree.root / DEFAULT_SCENARIO)
-    runs = run_scenario(scenario, tree=tree, methodologies=list(methodologies) or None, set=list(sets))
+    runs = run_scenario(
+        scenario,
+        tree=tree,
+        methodologies=list(methodologies) or None,
+        set=list(sets),
+        optimizations=list(optimizations),
+    )
     if fmt == "json":
         click.echo(report.to_json(runs), nl=False)
     elif fmt == "csv":
@@ -153,16 +166,24 @@ def _fixed(table, header, cells, **kwargs):
     "Default: every methodology that declares a headline energy.",
 )
 @click.option("--set", "sets", multiple=True, metavar="NAME=VALUE", help="Override any input or formula by name.")
+@click.option(
+    "--optimization",
+    "optimizations",
+    multiple=True,
+    metavar="NAME",
+    help="Apply this optimization (formulas/optimizations/) after the scenario's own (repeatable).",
+)
 @click.option("--format", "fmt", type=click.Choice(FORMATS), default="table", show_default=True)
 @root_option
 @reports_errors
-def compare_command(scenario, methodologies, sets, fmt, root):
+def compare_command(scenario, methodologies, sets, optimizations, fmt, root):
     """Compare methodologies on SCENARIO: duration, energy per request and per 1k output tokens, emissions and
     water, one column per methodology, and the ratio of each to the first."""
     from .engine.compare import compare
 
     tree = open_tree(root)
-    result = compare(scenario or str(tree.root / DEFAULT_SCENARIO), tree, list(methodologies) or None, list(sets))
+    source = scenario or str(tree.root / DEFAULT_SCENARIO)
+    result = compare(source, tree, list(methodologies) or None, list(sets), list(optimizations))
     if fmt == "json":
         click.echo(report.comparison_json(result), nl=False)
     elif fmt == "csv":
@@ -340,10 +361,14 @@ def catalog_show(kind, entry_id, fmt, root):
 @root_option
 @reports_errors
 def methodologies_command(root):
-    """List the installed methodologies with a line of description each."""
-    for name, method in sorted(open_tree(root).methodologies().items()):
+    """List the installed methodologies and optimizations with a line of description each."""
+    tree = open_tree(root)
+    for name, method in sorted(tree.methodologies().items()):
         default = " (default)" if method.default else ""
         click.echo(f"{name} {method.version}{default}: {method.description} [{method.file}]")
+    for name, opt in sorted(tree.optimizations().items()):
+        covers = ", ".join(opt.applies_to)
+        click.echo(f"optimization {name} {opt.version} (for {covers}): {opt.description} [{opt.file}]")
 
 
 if __name__ == "__main__":  # pragma: no cover

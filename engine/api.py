@@ -18,6 +18,7 @@ import numpy as np
 
 from .errors import ImpactError, Location, Problem, suggest
 from .evaluate import evaluate
+from .methodology import apply
 from .resolve import Value, resolve
 from .scenario import Override, Scenario
 from .scenario import load_scenario as _load_scenario
@@ -46,6 +47,7 @@ class Run:
     requests: float = 1.0
     warnings: list[str] = field(default_factory=list)
     assumptions: list[str] = field(default_factory=list)
+    optimizations: list[str] = field(default_factory=list)
 
     def totals(self) -> dict[str, Result]:
         """Results that add up over requests, multiplied by the scenario's `requests`."""
@@ -63,6 +65,7 @@ class Run:
         out = {
             "methodology": self.methodology,
             "version": self.version,
+            "optimizations": list(self.optimizations),
             "scenario": {
                 "name": self.scenario.name,
                 "file": self.scenario.file,
@@ -111,11 +114,13 @@ def run(
     root: str | Path | None = None,
     methodologies: list[str] | None = None,
     set: Mapping | list[str] | None = None,
+    optimizations: list[str] | None = None,
 ) -> list[Run]:
     """Evaluate the scenario's methodologies (or `methodologies`) and return one Run each.
 
     `set` overrides inputs or formulas by name: a mapping of name -> number or quantity string, or a list
-    of "NAME=VALUE" strings as on the command line.
+    of "NAME=VALUE" strings as on the command line. `optimizations` are applied after the scenario's own,
+    in order, to each methodology they cover.
     """
     tree = tree or open_tree(root)
     if not isinstance(scenario, Scenario):
@@ -128,6 +133,9 @@ def run(
         chosen = [tree.methodology(name, Location(None, path=f"--methodology {name}")) for name in methodologies]
     else:
         chosen = [tree.methodology(name, where) for name, where in scenario.methodologies]
+    wanted = scenario.optimizations + [(name, Location(None, path=f"--optimization {name}"))
+                                       for name in optimizations or []]  # fmt: skip
+    chosen = _optimize(tree, chosen, wanted)
     _check_names(chosen, {**scenario.overrides, **overrides})
     runs = []
     for method in chosen:
@@ -152,9 +160,22 @@ def run(
                 scenario.requests,
                 warnings,
                 [*scenario.notes, *assumptions],
+                method.optimizations,
             )
         )
     return runs
+
+
+def _optimize(tree: Tree, methods, wanted) -> list:
+    """The methodologies with each wanted optimization applied, in order, to those it covers."""
+    for name, where in wanted:
+        opt = tree.optimization(name, where)
+        if not any(m.name in opt.applies_to for m in methods):
+            raise ImpactError(Problem(where, f"optimization '{name}' applies to none of the methodologies run ("
+                                      + ", ".join(m.name for m in methods) + ")",
+                                      "a methodology among " + ", ".join(opt.applies_to)))  # fmt: skip
+        methods = [apply(m, opt) if m.name in opt.applies_to else m for m in methods]
+    return methods
 
 
 def _check_names(methods, overrides: dict[str, Override]) -> None:

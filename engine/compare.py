@@ -40,13 +40,15 @@ def comparable(tree: Tree) -> list[str]:
     return [m.name for m in methods if "energy" in m.headline]
 
 
-def compare(source, tree: Tree, methodologies: list[str] | None = None, overrides=None) -> Comparison:
+def compare(source, tree: Tree, methodologies: list[str] | None = None, overrides=None,
+            optimizations: list[str] | None = None) -> Comparison:  # fmt: skip
     scenario = source if isinstance(source, Scenario) else load_scenario(source, tree)
     names = list(methodologies or comparable(tree))
     methods = [tree.methodology(name, Location(None, path=f"--methodology {name}")) for name in names]
     for method in methods:
         _require(method, "energy")
-    runs = {r.methodology: r for r in run(scenario, tree=tree, methodologies=names, set=overrides)}
+    runs = run(scenario, tree=tree, methodologies=names, set=overrides, optimizations=optimizations)
+    runs = {r.methodology: r for r in runs}
     rows = []
     for key, role, unit, per_1k in ROWS:
         values = {}

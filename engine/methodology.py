@@ -96,6 +96,7 @@ class Methodology:
     headline: dict[str, str] = field(default_factory=dict)  # role (duration, energy, ...) -> name, for compare
     location: Location | None = None
     optimizations: list[str] = field(default_factory=list)  # overlays applied, in order
+    overlaid: dict[str, str] = field(default_factory=dict)  # formula -> the optimization that redefined it
 
     def names(self) -> list[str]:
         return [*self.inputs, *self.constants, *self.formulas]
@@ -215,7 +216,72 @@ def order(formulas: dict[str, Formula]) -> list[str]:
     except graphlib.CycleError as exc:
         cycle = list(reversed(exc.args[1]))  # graphlib lists dependencies first; show "a uses b uses ..."
         first = formulas[cycle[0]]
-        chain = " -> ".join(f"{n} (line {formulas[n].location.line})" for n in cycle[:-1]) + f" -> {cycle[-1]}"
+
+        def where(name):  # a cycle an overlay creates spans files: name them
+            loc = formulas[name].location
+            return f"line {loc.line}" if loc.file == first.location.file else f"{loc.file}:{loc.line}"
+
+        chain = " -> ".join(f"{n} ({where(n)})" for n in cycle[:-1]) + f" -> {cycle[-1]}"
         raise ImpactError(
             Problem(first.location, f"formula cycle: {chain}", "formulas that do not depend on themselves")
         ) from None
+
+
+@dataclass
+class Optimization:
+    """An overlay: per methodology, inputs it redefines or adds and formulas it redefines."""
+
+    name: str
+    version: str
+    description: str
+    file: str
+    doc: Doc
+    applies_to: list[str]
+
+
+def parse_optimization(doc: Doc, file: str) -> Optimization:
+    data = doc.data
+    return Optimization(data["optimization"], data["version"], data["description"], file, doc, list(data["applies_to"]))
+
+
+def apply(base: Methodology, opt: Optimization) -> Methodology:
+    """`base` with `opt`'s overlay for it: redefined formulas replace the base's (a formula it does not
+    define is an error), inputs replace or add (an added input no formula reads is an error), and the whole
+    graph is checked again (undefined names, cycles)."""
+    prefix = ("applies_to", base.name)
+    spec = opt.doc.data["applies_to"][base.name]
+    new_inputs, problems = parse_inputs(opt.doc, opt.file, prefix + ("inputs",), spec.get("inputs"))
+    new_formulas, more = parse_formulas(opt.doc, prefix + ("formulas",), spec.get("formulas"))
+    problems += more
+    for name in new_formulas:
+        if name in base.overlaid:
+            message = (f"optimization '{opt.name}' redefines '{name}', which optimization '{base.overlaid[name]}' "
+                       "already redefined: the two do not compose")  # fmt: skip
+            problems.append(Problem(opt.doc.loc(prefix + ("formulas", name)), message,
+                                    "one optimization that combines both effects"))  # fmt: skip
+        elif name not in base.formulas:
+            message = f"optimization '{opt.name}' redefines '{name}', which {base.name} does not define as a formula"
+            problems.append(Problem(opt.doc.loc(prefix + ("formulas", name)), message,
+                                    f"a formula of {base.name}", suggest(name, base.formulas)))  # fmt: skip
+    for name, item in list(new_inputs.items()):
+        if name in base.formulas or name in base.constants:
+            what = "a formula" if name in base.formulas else "a constant"
+            problems.append(Problem(item.location, f"'{name}' is {what} of {base.name}, not an input",
+                                    "an input name (redefine formulas under formulas:)"))  # fmt: skip
+            del new_inputs[name]
+    inputs = {**base.inputs, **new_inputs}
+    formulas = {**base.formulas, **new_formulas}
+    problems += check_graph(base.name, inputs, base.constants, formulas)
+    read = {name for f in formulas.values() for name in f.reads}
+    for name, item in new_inputs.items():
+        if name not in base.inputs and name not in read:
+            problems.append(Problem(item.location, f"optimization '{opt.name}' adds input '{name}', which no formula "
+                                    f"of {base.name} reads", "a new input that a formula reads, or the name of an "
+                                    "existing input", suggest(name, base.inputs)))  # fmt: skip
+    if problems:
+        raise ImpactError(problems)
+    return Methodology(
+        base.name, f"{base.version}+{opt.name}.{opt.version}", base.title, base.description, base.file, inputs,
+        base.constants, formulas, order(formulas), base.default, base.headline, base.location,
+        [*base.optimizations, opt.name], {**base.overlaid, **dict.fromkeys(new_formulas, opt.name)},
+    )  # fmt: skip

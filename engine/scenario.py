@@ -11,7 +11,8 @@ as entries too, so every value a formula later reads has a file and a line. Scen
 - `hardware`: an accelerator id, or {accelerator, server, gpus}; from the deployment when absent;
 - `location`: a regions id; from the deployment when absent (api), else required;
 - `request`: {input_tokens, output_tokens}; `requests`: how many such requests the totals cover;
-- `set`: NAME: VALUE overrides of any input or formula (a number, or a quantity such as "700 W").
+- `set`: NAME: VALUE overrides of any input or formula (a number, or a quantity such as "700 W");
+- `optimizations`: names of overlays (formulas/optimizations/) applied to the methodologies they cover.
 """
 
 from __future__ import annotations
@@ -47,6 +48,7 @@ class Scenario:
     overrides: dict[str, Override] = field(default_factory=dict)
     notes: list[str] = field(default_factory=list)  # defaults the scenario relied on
     missing: dict[str, Problem] = field(default_factory=dict)  # entity -> why the scenario selects none
+    optimizations: list[tuple[str, Location]] = field(default_factory=list)
 
     @property
     def file(self) -> str:
@@ -117,6 +119,7 @@ def _resolve(doc: Doc, tree: Tree) -> Scenario:
         overrides,
         notes,
         missing,
+        [(name, doc.loc(("optimizations", i))) for i, name in enumerate(data.get("optimizations", []))],
     )
 
 

@@ -14,7 +14,7 @@ from pathlib import Path
 
 from .errors import ImpactError, Location, Problem, display_path, suggest
 from .loader import Doc, load_file
-from .methodology import Methodology, parse
+from .methodology import Methodology, Optimization, parse, parse_optimization
 from .schema import Schemas
 
 SHIPPED_ROOT = Path(__file__).resolve().parent.parent
@@ -66,6 +66,7 @@ class Tree:
         self.schemas = Schemas(schemas if schemas.is_dir() else SHIPPED_ROOT / "schemas")
         self._catalogs: dict[str, dict[str, Entry]] | None = None
         self._methodologies: dict[str, Methodology] | None = None
+        self._optimizations: dict[str, Optimization] | None = None
 
     def relative(self, path: Path) -> str:
         return path.resolve().relative_to(self.root).as_posix()
@@ -156,4 +157,42 @@ class Tree:
             return table[name]
         raise ImpactError(
             Problem(where, f"unknown methodology '{name}'", "one of " + ", ".join(sorted(table)), suggest(name, table))
+        )
+
+    # ---- optimizations (formulas/optimizations/*.yaml)
+    def optimizations(self) -> dict[str, Optimization]:
+        if self._optimizations is None:
+            found: dict[str, Optimization] = {}
+            problems = []
+            for path in sorted((self.root / "formulas" / "optimizations").glob("*.yaml")):
+                try:
+                    opt = parse_optimization(self.load(path, "optimization"), self.relative(path))
+                except ImpactError as exc:
+                    problems += exc.problems
+                    continue
+                if opt.name in found:
+                    problems.append(
+                        Problem(
+                            opt.doc.loc(("optimization",)),
+                            f"optimization '{opt.name}' is already defined in {found[opt.name].file}",
+                            "one file per optimization name",
+                        )
+                    )
+                found[opt.name] = opt
+            if problems:
+                raise ImpactError(problems)
+            self._optimizations = found
+        return self._optimizations
+
+    def optimization(self, name: str, where: Location) -> Optimization:
+        table = self.optimizations()
+        if name in table:
+            return table[name]
+        raise ImpactError(
+            Problem(
+                where,
+                f"unknown optimization '{name}'",
+                "one of " + (", ".join(sorted(table)) or "(none installed)"),
+                suggest(name, table),
+            )
         )

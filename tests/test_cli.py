@@ -137,7 +137,8 @@ def test_methodologies_lists_each_with_a_description(runner):
     result = runner.invoke(main, ["methodologies"])
     assert result.exit_code == 0
     lines = result.stdout.splitlines()
-    assert [line.split()[0] for line in lines] == ["llm_bench", "memory", "scope3"]
+    assert [line.split()[0] for line in lines[:3]] == ["llm_bench", "memory", "scope3"]
+    assert [line.split()[1] for line in lines[3:]] == ["batching", "kv-cache-fp8", "speculative-decoding"]
     assert all(": " in line for line in lines)
 
 

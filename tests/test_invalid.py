@@ -1,8 +1,9 @@
 """Every case in tests/fixtures/invalid/ gives its exact message, exit status 1, no traceback, no output.
 
 A case is a folder: `scenario.yaml` (else the shipped chatbot scenario is run), optional `args` (extra
-command-line arguments, one per line), optional `formulas/` and `catalogs/` files laid over a copy of the
-shipped tree, and `expected.txt`, the exact text on stderr. Adding a case needs no code.
+command-line arguments, one per line), optional `formulas/` (with `formulas/optimizations/`) and `catalogs/`
+files laid over a copy of the shipped tree, and `expected.txt`, the exact text on stderr. Adding a case
+needs no code.
 """
 
 from __future__ import annotations
@@ -27,8 +28,7 @@ def test_invalid_input_gives_its_exact_message(name, tree_copy, runner):
     case = CASES / name
     for part in ("formulas", "catalogs"):
         if (case / part).is_dir():
-            for path in (case / part).iterdir():
-                shutil.copy(path, tree_copy / part / path.name)
+            shutil.copytree(case / part, tree_copy / part, dirs_exist_ok=True)
     scenario = "scenarios/chatbot-llama70b-h100.yaml"
     if (case / "scenario.yaml").exists():
         shutil.copy(case / "scenario.yaml", tree_copy / "scenario.yaml")
