@@ -112,6 +112,11 @@ def _print_tables(runs):
     from rich.table import Table
 
     console = _console()
+    if runs:
+        scenario = runs[0].scenario
+        deployment = scenario.entities["deployment"]
+        what = deployment.data.get("description", deployment.data.get("name", ""))
+        console.print(f"[bold]{escape(scenario.name)}[/bold]: deployment {escape(deployment.id)} — {escape(what)}")
     for run in runs:
         title = f"{escape(run.scenario.name)} — {escape(run.title)} ({escape(run.methodology)} {run.version})"
         results = Table(title=title, title_justify="left")

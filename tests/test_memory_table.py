@@ -2,7 +2,7 @@
 
 The seed's "GB" are GiB (2**30 bytes): in GiB our figures are within 3% of every cell, and the rest of the
 gap is the parameter count (the seed's calculator leaves out one vocab x hidden embedding matrix: 131M
-parameters for LLaMA-7B, 6.62B instead of 6.74B). In GB (1e9 bytes, our unit) ours are 7.2% to 10.4% larger:
+parameters for LLaMA-7B, 6.62B instead of 6.74B). In GB (1e9 bytes, our unit) ours are 7.1% to 10.7% larger:
 7.37% from the unit, the rest from the parameters. The README explains this table.
 """
 
