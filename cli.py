@@ -25,6 +25,15 @@ root_option = click.option(
     help="Methodology tree (formulas/, catalogs/) to use instead of the shipped one. Also $IMPACT_ROOT.",
 )
 
+set_option = click.option(
+    "--set", "sets", multiple=True, metavar="NAME=VALUE",
+    help="Override any input or formula by name (repeatable), e.g. --set PUE=1 --set P_gpu='0.7 kW'.",
+)  # fmt: skip
+optimization_option = click.option(
+    "--optimization", "optimizations", multiple=True, metavar="NAME",
+    help="Apply this optimization (formulas/optimizations/) after the scenario's own (repeatable).",
+)  # fmt: skip
+
 
 def reports_errors(command):
     """Turn ImpactError into its messages on stderr and exit status 1."""
@@ -57,13 +66,7 @@ def main():
 
 @main.command("run")
 @click.argument("scenario", required=False, type=click.Path(dir_okay=False))
-@click.option(
-    "--set",
-    "sets",
-    multiple=True,
-    metavar="NAME=VALUE",
-    help="Override any input or formula by name (repeatable), e.g. --set PUE=1 --set P_gpu='0.7 kW'.",
-)
+@set_option
 @click.option(
     "--methodology",
     "methodologies",
@@ -71,13 +74,7 @@ def main():
     metavar="NAME",
     help="Run this methodology instead of the scenario's (repeatable).",
 )
-@click.option(
-    "--optimization",
-    "optimizations",
-    multiple=True,
-    metavar="NAME",
-    help="Apply this optimization (formulas/optimizations/) after the scenario's own (repeatable).",
-)
+@optimization_option
 @click.option("--format", "fmt", type=click.Choice(FORMATS), default="table", show_default=True, help="Output format.")
 @root_option
 @reports_errors
@@ -97,14 +94,15 @@ def run_command(scenario, sets, methodologies, optimizations, fmt, root):
         set=list(sets),
         optimizations=list(optimizations),
     )
-    if fmt == "json":
-        click.echo(report.to_json(runs), nl=False)
-    elif fmt == "csv":
-        click.echo(report.to_csv(runs), nl=False)
-    elif fmt == "markdown":
-        click.echo(report.to_markdown(runs), nl=False)
+    _emit(fmt, runs, {"json": report.to_json, "csv": report.to_csv, "markdown": report.to_markdown}, _print_tables)
+
+
+def _emit(fmt, data, renderers, print_table):
+    """Write `data` as text in format `fmt`, or as rich tables."""
+    if fmt in renderers:
+        click.echo(renderers[fmt](data), nl=False)
     else:
-        _print_tables(runs)
+        print_table(data)
 
 
 def _print_tables(runs):
@@ -170,14 +168,8 @@ def _fixed(table, header, cells, **kwargs):
     help="A methodology to compare (repeatable; the first is the baseline of the ratios). "
     "Default: every methodology that declares a headline energy.",
 )
-@click.option("--set", "sets", multiple=True, metavar="NAME=VALUE", help="Override any input or formula by name.")
-@click.option(
-    "--optimization",
-    "optimizations",
-    multiple=True,
-    metavar="NAME",
-    help="Apply this optimization (formulas/optimizations/) after the scenario's own (repeatable).",
-)
+@set_option
+@optimization_option
 @click.option("--format", "fmt", type=click.Choice(FORMATS), default="table", show_default=True)
 @root_option
 @reports_errors
@@ -189,14 +181,8 @@ def compare_command(scenario, methodologies, sets, optimizations, fmt, root):
     tree = open_tree(root)
     source = scenario or str(tree.root / DEFAULT_SCENARIO)
     result = compare(source, tree, list(methodologies) or None, list(sets), list(optimizations))
-    if fmt == "json":
-        click.echo(report.comparison_json(result), nl=False)
-    elif fmt == "csv":
-        click.echo(report.comparison_csv(result), nl=False)
-    elif fmt == "markdown":
-        click.echo(report.comparison_markdown(result), nl=False)
-    else:
-        _print_comparison(result)
+    renderers = {"json": report.comparison_json, "csv": report.comparison_csv, "markdown": report.comparison_markdown}
+    _emit(fmt, result, renderers, _print_comparison)
 
 
 def _print_comparison(result):

@@ -182,28 +182,20 @@ def _hardware(doc: Doc, tree: Tree, deployment: Entry, notes: list[str]) -> dict
     if "gpus" in hw:
         gpus = _scenario_entry(doc, "hardware", {"gpus": hw["gpus"]}, prefix)
     elif isinstance(doc.data.get("hardware"), dict) and "server" in doc.data["hardware"]:
-        gpus = Entry(
-            "hardware",
-            server.id,
-            {"gpus": server.data["gpus"], "source": server.cite("gpus")},
-            server.doc,
-            server.file,
-            server.prefix,
-        )
+        gpus = _gpus_of(server)
         notes.append(f"hardware.gpus: {server.data['gpus']} (all accelerators of server '{server.id}')")
     elif "gpus" in deployment.data:
-        gpus = Entry(
-            "hardware",
-            deployment.id,
-            {"gpus": deployment.data["gpus"], "source": deployment.cite("gpus")},
-            deployment.doc,
-            deployment.file,
-            deployment.prefix,
-        )
+        gpus = _gpus_of(deployment)
         notes.append(f"hardware.gpus: {deployment.data['gpus']} (from deployment '{deployment.id}')")
     else:
         gpus = _scenario_entry(doc, "hardware", {}, prefix)
     return {"accelerator": accelerator, "server": server, "hardware": gpus}
+
+
+def _gpus_of(entry: Entry) -> Entry:
+    """The scenario's GPU count taken from a catalog entry (a server or a deployment), keeping its provenance."""
+    data = {"gpus": entry.data["gpus"], "source": entry.cite("gpus")}
+    return Entry("hardware", entry.id, data, entry.doc, entry.file, entry.prefix)
 
 
 def _region(doc: Doc, tree: Tree, deployment: Entry, notes: list[str]) -> Entry | Problem:

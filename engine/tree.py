@@ -125,74 +125,46 @@ class Tree:
             )
         )
 
-    # ---- methodologies
+    # ---- methodologies (formulas/*.yaml) and optimizations (formulas/optimizations/*.yaml)
     def methodologies(self) -> dict[str, Methodology]:
         if self._methodologies is None:
-            found: dict[str, Methodology] = {}
-            problems = []
-            for path in sorted((self.root / "formulas").glob("*.yaml")):
-                try:
-                    doc = self.load(path, "formulas")
-                    method = parse(doc, self.relative(path))
-                except ImpactError as exc:
-                    problems += exc.problems
-                    continue
-                if method.name in found:
-                    problems.append(
-                        Problem(
-                            doc.loc(("methodology",)),
-                            f"methodology '{method.name}' is already defined in {found[method.name].file}",
-                            "one formulas file per methodology name",
-                        )
-                    )
-                found[method.name] = method
-            if problems:
-                raise ImpactError(problems)
-            self._methodologies = found
+            self._methodologies = self._named_files("formulas", "formulas", "methodology",
+                                                    lambda doc, file: parse(doc, file))  # fmt: skip
         return self._methodologies
 
-    def methodology(self, name: str, where: Location) -> Methodology:
-        table = self.methodologies()
-        if name in table:
-            return table[name]
-        raise ImpactError(
-            Problem(where, f"unknown methodology '{name}'", "one of " + ", ".join(sorted(table)), suggest(name, table))
-        )
-
-    # ---- optimizations (formulas/optimizations/*.yaml)
     def optimizations(self) -> dict[str, Optimization]:
         if self._optimizations is None:
-            found: dict[str, Optimization] = {}
-            problems = []
-            for path in sorted((self.root / "formulas" / "optimizations").glob("*.yaml")):
-                try:
-                    opt = parse_optimization(self.load(path, "optimization"), self.relative(path))
-                except ImpactError as exc:
-                    problems += exc.problems
-                    continue
-                if opt.name in found:
-                    problems.append(
-                        Problem(
-                            opt.doc.loc(("optimization",)),
-                            f"optimization '{opt.name}' is already defined in {found[opt.name].file}",
-                            "one file per optimization name",
-                        )
-                    )
-                found[opt.name] = opt
-            if problems:
-                raise ImpactError(problems)
-            self._optimizations = found
+            self._optimizations = self._named_files("formulas/optimizations", "optimization", "optimization",
+                                                    parse_optimization)  # fmt: skip
         return self._optimizations
 
+    def methodology(self, name: str, where: Location) -> Methodology:
+        return self._named(self.methodologies(), "methodology", name, where)
+
     def optimization(self, name: str, where: Location) -> Optimization:
-        table = self.optimizations()
+        return self._named(self.optimizations(), "optimization", name, where)
+
+    def _named_files(self, folder: str, kind: str, key: str, build) -> dict:
+        """Every YAML file of `folder`, validated as `kind` and built; names (at `key`) must be unique."""
+        found, problems = {}, []
+        for path in sorted((self.root / folder).glob("*.yaml")):
+            try:
+                doc = self.load(path, kind)
+                item = build(doc, self.relative(path))
+            except ImpactError as exc:
+                problems += exc.problems
+                continue
+            if item.name in found:
+                message = f"{key} '{item.name}' is already defined in {found[item.name].file}"
+                problems.append(Problem(doc.loc((key,)), message, f"one file per {key} name"))
+            found[item.name] = item
+        if problems:
+            raise ImpactError(problems)
+        return found
+
+    @staticmethod
+    def _named(table: dict, what: str, name: str, where: Location):
         if name in table:
             return table[name]
-        raise ImpactError(
-            Problem(
-                where,
-                f"unknown optimization '{name}'",
-                "one of " + (", ".join(sorted(table)) or "(none installed)"),
-                suggest(name, table),
-            )
-        )
+        known = "one of " + (", ".join(sorted(table)) or "(none installed)")
+        raise ImpactError(Problem(where, f"unknown {what} '{name}'", known, suggest(name, table)))
