@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import functools
 import sys
+from pathlib import Path
 
 import click
 
@@ -267,6 +268,73 @@ def _print_rows(title, rows, columns):
     for row in rows:
         table.add_row(*(escape(str(row[c])) for c in columns))
     _console().print(table)
+
+
+@main.command("calibrate")
+@click.option(
+    "--data",
+    type=click.Path(dir_okay=False),
+    metavar="FILE",
+    help="A benchmark table (kind: benchmarks) of your own measurements. Default: the shipped TensorRT-LLM table.",
+)
+@click.option(
+    "--out",
+    type=click.Path(dir_okay=False),
+    metavar="FILE",
+    help="Calibrations catalog to write. Default: catalogs/calibrations.yaml of the tree.",
+)
+@click.option("--id", "entry_id", default="default", show_default=True, help="Id of the fitted entry.")
+@click.option("--dry-run", is_flag=True, help="Fit and report, write nothing.")
+@click.option("--format", "fmt", type=click.Choice(["table", "json"]), default="table", show_default=True)
+@root_option
+@reports_errors
+def calibrate_command(data, out, entry_id, dry_run, fmt, root):
+    """Fit beta_in and beta_out of t_hat = beta_in * t_in + beta_out * t_out on benchmark throughput, report the
+    fit and its cross-validated error, and write the coefficients to a calibrations catalog."""
+    import datetime
+    import json
+    import os
+    import tempfile
+
+    from .engine.calibrate import calibrate, catalog_text, prefers_per_precision
+
+    tree = open_tree(root)
+    fit = calibrate(tree, data)
+    target = Path(out) if out else tree.root / "catalogs" / "calibrations.yaml"
+    if not dry_run:
+        text = catalog_text(fit, entry_id, datetime.date.today().isoformat())
+        handle, temporary = tempfile.mkstemp(dir=target.parent, suffix=".yaml.tmp")
+        try:  # write whole, then rename: nothing half-written
+            with os.fdopen(handle, "w") as stream:
+                stream.write(text)
+            os.replace(temporary, target)
+        finally:
+            if os.path.exists(temporary):
+                os.unlink(temporary)
+    report_ = {k: v for k, v in fit.__dict__.items() if k != "dropped"}
+    report_["unusable_rows"] = len(fit.dropped)
+    report_["written"] = None if dry_run else str(target)
+    if fmt == "json":
+        click.echo(json.dumps({**report_, "dropped": fit.dropped}, indent=2))
+        return
+    lines = [
+        f"fitted on {fit.rows} rows of {fit.data} ({fit.groups['model']} models, {fit.groups['accelerator']} "
+        f"accelerators, {fit.groups['precision']} precisions); {len(fit.dropped)} rows unusable",
+        f"beta_in = {fit.beta_in:.6g}, beta_out = {fit.beta_out:.6g}",
+        f"R^2 (log durations) = {fit.r2_log:.3f}, MAPE = {fit.mape:.1%}",
+        f"held-out MAPE: whole models left out {_percent(fit.cv_mape_by_model)}, whole accelerators left out "
+        f"{_percent(fit.cv_mape_by_accelerator)}, per-precision betas (models left out) "
+        f"{_percent(fit.cv_mape_per_precision)}",
+    ]
+    for precision, (b_in, b_out) in fit.per_precision.items():
+        lines.append(f"  {precision}: beta_in = {b_in:.6g}, beta_out = {b_out:.6g}")
+    used = "per-precision betas" if prefers_per_precision(fit) else "pooled betas"
+    lines.append(f"using {used} (lower held-out error); " + ("nothing written" if dry_run else f"wrote {target}"))
+    click.echo("\n".join(lines))
+
+
+def _percent(value) -> str:
+    return "n/a (a single group)" if value is None else f"{value:.1%}"
 
 
 @main.group()

@@ -107,10 +107,19 @@ class Methodology:
                 return table[name].unit
         raise KeyError(name)
 
-    def plan(self, overridden=()) -> tuple[list[str], list[str], list[str]]:
-        """(formulas to evaluate in order, inputs needed, constants needed) when `overridden` are given."""
+    def plan(self, overridden=(), targets=None) -> tuple[list[str], list[str], list[str]]:
+        """(formulas to evaluate in order, inputs needed, constants needed) when `overridden` names are given
+        values, for all formulas or only what `targets` depend on."""
         overridden = set(overridden)
-        formulas = [name for name in self.order if name not in overridden]
+        wanted = set(self.formulas) if targets is None else set()
+        stack = list(targets or [])
+        while stack:  # everything the targets depend on, stopping at given names
+            name = stack.pop()
+            if name in wanted or name in overridden or name not in self.formulas:
+                continue
+            wanted.add(name)
+            stack += self.formulas[name].reads
+        formulas = [name for name in self.order if name in wanted and name not in overridden]
         read = {name for f in formulas for name in self.formulas[f].reads}
         inputs = [n for n in self.inputs if n in read and n not in overridden]
         constants = [n for n in self.constants if n in read and n not in overridden]

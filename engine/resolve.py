@@ -57,7 +57,7 @@ def resolve(method: Methodology, scenario: Scenario, overrides: dict[str, Overri
         raise ImpactError(problems)
     for name, item in method.inputs.items():
         if name in values:
-            _check_range(item, values[name])
+            check_range(item, values[name])
     return formulas, values, warnings, assumptions
 
 
@@ -87,7 +87,7 @@ def _override(method: Methodology, override: Override, n: int) -> Value:
 def _bound(item: Input, method: Methodology, scenario: Scenario, n: int, warnings: list[str]) -> Value:
     misses = []
     for binding in item.bindings:
-        found = _lookup(binding, scenario, misses)
+        found = lookup(binding, scenario, misses)
         if found is None:
             continue
         number, entry, location = found
@@ -125,7 +125,7 @@ def _field_text(binding: Binding, scenario: Scenario) -> str:
     return binding.field
 
 
-def _lookup(binding: Binding, scenario: Scenario, misses: list):
+def lookup(binding: Binding, scenario: Scenario, misses: list):
     """(number, entry, location) for a binding, or None after noting (location, reason) in `misses`."""
     entry = scenario.entities.get(binding.entity)
     if entry is None:
@@ -156,7 +156,7 @@ def _name(entry) -> str:
     return f"{noun} '{entry.id}'"
 
 
-def _check_range(item: Input, value: Value) -> None:
+def check_range(item: Input, value: Value) -> None:
     v = value.value
     where = value.location or Location(None, path=item.name)
     if item.integer and not np.all(np.floor(v) == v):

@@ -18,7 +18,7 @@ from referencing import Registry, Resource
 from .errors import ImpactError, Problem, suggest
 from .loader import Doc
 
-KINDS = ("scenario", "formulas", "catalog", "optimization")
+KINDS = ("scenario", "formulas", "catalog", "optimization", "benchmarks")
 
 
 class Schemas:

@@ -19,13 +19,13 @@ def test_chatbot_on_a_whole_h100_server(tree):
     # Llama 3.1 70B (70.55e9 params), FP16 (b = 2), 8 x H100 SXM (989.5 TFLOP/s FP16 dense, 3.35 TB/s, 700 W)
     # in a DGX H100 (8 GPUs, idle 500 W, 2 x 350 W CPUs, 2500 kg and 2500 L embodied, 4 years at 0.95),
     # AWS us-east-1 (379.07 g/kWh, PUE 1.15, WUE 0.25 on site + 2.37 L/kWh for generation); 1000 in, 500 out.
-    r, _ = scope3(REPO / "scenarios/chatbot-llama70b-h100.yaml", tree)
+    r, _ = scope3(REPO / "scenarios/chatbot-llama70b-h100.yaml", tree, set={"beta_in": 1, "beta_out": 1})
     t_in = 2 * 70.55e9 * 1000 / (8 * 989.5e12)  # = 0.0178246589 s
     t_out = 2 * 70.55e9 * 500 / (8 * 3.35e12)  # = 2.6324626866 s
     assert r["t_in"] == pytest.approx(t_in, rel=REL)
     assert r["t_out"] == pytest.approx(t_out, rel=REL)
     assert r["t_total"] == pytest.approx(t_in + t_out, rel=REL)
-    assert r["t_hat"] == pytest.approx(1.0 * t_in + 1.0 * t_out, rel=REL)  # uncalibrated betas
+    assert r["t_hat"] == pytest.approx(1.0 * t_in + 1.0 * t_out, rel=REL)  # the betas set to 1
     power = 500 + 8 * 700 + 2 * 350  # P_idle + N_gpu * P_gpu + N_cpu * P_cpu = 6800 W
     assert r["P_server"] == power
     energy = (t_in + t_out) * power / 3600  # = 5.0060983 Wh
@@ -41,6 +41,23 @@ def test_chatbot_on_a_whole_h100_server(tree):
     wue = 0.25 + 1.15 * 2.37  # on-site + PUE x generation water = 2.9755 L/kWh
     embodied_water = (t_in + t_out) * (2500 / (4 * 8760) / 0.95) / 3600  # server water only (H100: none published)
     assert r["water"] == pytest.approx(energy * wue / 1000 + embodied_water + 0, rel=REL)
+
+
+def test_calibrated_betas_by_compute_precision_else_pooled(tree):
+    import yaml
+
+    fitted = yaml.safe_load((REPO / "catalogs/calibrations.yaml").read_text())["entries"]["default"]
+    r, run_ = scope3(REPO / "scenarios/chatbot-llama70b-h100.yaml", tree)  # fp16: its own betas
+    assert float(run_.inputs["beta_in"].value[0]) == fitted["beta_in_by_precision"]["fp16"]
+    assert r["t_hat"] == pytest.approx(fitted["beta_in_by_precision"]["fp16"] * r["t_in"]
+                                       + fitted["beta_out_by_precision"]["fp16"] * r["t_out"], rel=REL)  # fmt: skip
+    assert run_.inputs["beta_out"].source.startswith("catalogs/calibrations.yaml:")
+    bf16 = {**SMALL, "precision": "bf16"}  # no bf16 rows in the benchmark: the pooled betas
+    _, run_ = scope3(bf16, tree)
+    assert float(run_.inputs["beta_in"].value[0]) == fitted["beta_in"]
+    uncalibrated = {**SMALL, "calibration": "uncalibrated"}
+    r, _ = scope3(uncalibrated, tree)
+    assert r["t_hat"] == r["t_total"]
 
 
 def test_pue_1_gives_the_seeds_emissions_formula_literally(tree):
