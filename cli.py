@@ -337,6 +337,64 @@ def _percent(value) -> str:
     return "n/a (a single group)" if value is None else f"{value:.1%}"
 
 
+@main.command("estimate-params")
+@click.option(
+    "--provider",
+    required=True,
+    help="The provider whose price it is (as in the price table); 'any' uses the fit over all providers.",
+)
+@click.option("--price-in", type=float, metavar="USD", help="Input price, USD per million tokens.")
+@click.option("--price-out", type=float, metavar="USD", help="Output price, USD per million tokens.")
+@click.option("--model", "model_name", metavar="NAME", help="Take the prices of this model from the price table.")
+@click.option(
+    "--basis",
+    type=click.Choice(["input", "output", "blend"]),
+    default="input",
+    show_default=True,
+    help="Which price the regression uses (input predicts size best; blend = (3 x input + output) / 4).",
+)
+@click.option("--format", "fmt", type=click.Choice(["table", "json"]), default="table", show_default=True)
+@root_option
+@reports_errors
+def estimate_params_command(provider, price_in, price_out, model_name, basis, fmt, root):
+    """Estimate a model's active parameter count from its API price (Scope3's per-provider log-log regression,
+    inverse-variance combination, 95% interval; the upper bound is the conservative estimate)."""
+    import json
+
+    from .engine.estimate import check_provider, estimate, offers_for, price_of
+
+    tree = open_tree(root)
+    where = Location(None, path=f"--provider {provider}")
+    if model_name:
+        offers = offers_for(tree, provider, model_name, basis, where)
+    else:
+        price = price_of({"input_usd_per_1m": price_in, "output_usd_per_1m": price_out}, basis)
+        if price is None:
+            needed = {"input": "--price-in", "output": "--price-out", "blend": "--price-in and --price-out"}[basis]
+            raise ImpactError(
+                Problem(Location(None, path=f"--basis {basis}"), "no price given", f"{needed} or --model")
+            )
+        check_provider(tree, provider, where)
+        offers = [(provider, price)]
+    found = estimate(tree, offers, basis, where=where)
+    if fmt == "json":
+        out = {
+            "provider": provider,
+            "basis": basis,
+            "point_b": found.point_b,
+            "low_b": found.low_b,
+            "high_b": found.high_b,
+            "conservative_b": found.conservative_b,
+            "predictions": found.predictions,
+        }
+        click.echo(json.dumps(out, indent=2))
+        return
+    click.echo(f"active parameters: {found.point_b:.3g}B (95% interval {found.low_b:.3g}B to {found.high_b:.3g}B)")
+    click.echo(f"conservative estimate (upper bound, used by scenarios): {found.conservative_b:.3g}B")
+    for p in found.predictions:
+        click.echo(f"  {p['provider']}: ${p['price']:g}/M tokens ({basis}), {p['fit']} fit on {p['fit_rows']} models")
+
+
 @main.group()
 def catalog():
     """Browse the catalogs (accelerators, servers, models, regions, precisions, deployments, calibrations)."""

@@ -5,7 +5,8 @@ entity (model, precision, accelerator, server, region, deployment, calibration),
 leaves out from the deployment's defaults, and records the scenario's own numbers (`request`, `hardware`)
 as entries too, so every value a formula later reads has a file and a line. Scenario keys:
 
-- `model`: a models id or an inline model mapping (with its own `source`);
+- `model`: a models id, an inline model mapping (with its own `source`), or an API model {provider, name}
+  whose parameter count is estimated from its price (the conservative upper bound, marked as an estimate);
 - `precision` (default fp16, the seed's b = 2), `deployment` (default cloud), `calibration` (default
   `default`);
 - `hardware`: an accelerator id, or {accelerator, server, gpus}; from the deployment when absent;
@@ -87,7 +88,7 @@ def _resolve(doc: Doc, tree: Tree) -> Scenario:
     entities = {"deployment": deployment}
     entities["precision"] = pick("precisions", "precision", (DEFAULTS["precision"], "default: the seed's b = 2"))
     entities["calibration"] = pick("calibrations", "calibration", (DEFAULTS["calibration"], "default calibration"))
-    entities["model"] = _model(doc, tree)
+    entities["model"] = _model(doc, tree, notes)
     entities.update(_hardware(doc, tree, deployment, notes))
     missing = {}
     region = _region(doc, tree, deployment, notes)
@@ -123,10 +124,19 @@ def _resolve(doc: Doc, tree: Tree) -> Scenario:
     )
 
 
-def _model(doc: Doc, tree: Tree) -> Entry:
+def _model(doc: Doc, tree: Tree, notes: list[str]) -> Entry:
     model = doc.data["model"]
     if isinstance(model, str):
         return tree.entry("models", model, doc.loc(("model",)))
+    if "provider" in model:  # an API model: its size estimated from its price
+        from .estimate import estimate, offers_for
+
+        where = doc.loc(("model",))
+        found = estimate(tree, offers_for(tree, model["provider"], model["name"], "input", where), where=where)
+        data = {**model, "total_params_b": found.conservative_b, "active_params_b": found.conservative_b,
+                "source": found.describe()}  # fmt: skip
+        notes.append(f"model: {model['provider']}/{model['name']} parameters {found.describe()}")
+        return Entry("models", model["name"], data, doc, doc.file, ("model",))
     return Entry("models", model.get("name", "inline"), model, doc, doc.file, ("model",))
 
 

@@ -160,8 +160,8 @@ def _problems(doc: Doc, error):
     path = tuple(error.absolute_path)
     kind, value, instance = error.validator, error.validator_value, error.instance
     if kind in ("anyOf", "oneOf") and error.context:
-        # when exactly one alternative has the value's shape (no type error at this path), its errors are
-        # the real ones; otherwise the value is of the wrong shape entirely: say what was expected
+        # among the alternatives with the value's shape (no type error at this path), the one with the fewest
+        # errors holds the real ones; otherwise the value is of the wrong shape entirely: say what was expected
         branches = {}
         for sub in error.context:
             branches.setdefault(sub.relative_schema_path[0], []).append(sub)
@@ -170,8 +170,10 @@ def _problems(doc: Doc, error):
             for subs in branches.values()
             if not any(e.validator == "type" and len(e.absolute_path) == len(path) for e in subs)
         ]
-        if len(fitting) == 1:
-            for sub in fitting[0]:
+        fewest = min((len(subs) for subs in fitting), default=0)
+        closest = [subs for subs in fitting if len(subs) == fewest]
+        if len(closest) == 1:  # the one alternative of the value's shape that is nearest to valid
+            for sub in closest[0]:
                 yield from _problems(doc, sub)
             return
         yield Problem(

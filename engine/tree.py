@@ -67,6 +67,7 @@ class Tree:
         self._catalogs: dict[str, dict[str, Entry]] | None = None
         self._methodologies: dict[str, Methodology] | None = None
         self._optimizations: dict[str, Optimization] | None = None
+        self._tables: dict[Path, Doc] = {}
 
     def relative(self, path: Path) -> str:
         return path.resolve().relative_to(self.root).as_posix()
@@ -75,6 +76,13 @@ class Tree:
         doc = load_file(path)
         self.schemas.validate(doc, kind)
         return doc
+
+    def table(self, path: Path, kind: str = "benchmarks") -> Doc:
+        """A data table (catalogs/benchmarks/), read and validated once per tree."""
+        path = Path(path).resolve()
+        if path not in self._tables:
+            self._tables[path] = self.load(path, kind)
+        return self._tables[path]
 
     # ---- catalogs
     def catalogs(self) -> dict[str, dict[str, Entry]]:

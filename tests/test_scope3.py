@@ -170,7 +170,7 @@ def test_api_deployment_supplies_hardware_and_location(tree):
     assert float(result.inputs["N_gpu"].value[0]) == 8
     assert float(result.inputs["PUE"].value[0]) == 1.2
     assert result.inputs["P_m"].source.startswith("scenarios/api-closed-model.yaml:")
-    assert "ASSUMPTION" in result.inputs["P_m"].source
+    assert "ESTIMATE from API price" in result.inputs["P_m"].source
 
 
 def test_missing_facts_are_warned_about_not_hidden(tree):
