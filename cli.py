@@ -258,13 +258,14 @@ def memory_command(models, precisions, hardware, context, unit, fmt, root):
             _print_rows(f"memory on {hardware} ({unit}: total, then accelerators needed)", table_rows, columns)
 
 
-def _print_rows(title, rows, columns):
+def _print_rows(title, rows, columns, text_columns=("model",)):
     from rich.markup import escape
     from rich.table import Table
 
     table = Table(title=escape(title), title_justify="left")
     for column in columns:
-        _fixed(table, column, [str(r[column]) for r in rows], justify="left" if column == "model" else "right")
+        justify = "left" if column in text_columns else "right"
+        _fixed(table, column, [str(r[column]) for r in rows], justify=justify)
     for row in rows:
         table.add_row(*(escape(str(row[c])) for c in columns))
     _console().print(table)
@@ -393,6 +394,54 @@ def estimate_params_command(provider, price_in, price_out, model_name, basis, fm
     click.echo(f"conservative estimate (upper bound, used by scenarios): {found.conservative_b:.3g}B")
     for p in found.predictions:
         click.echo(f"  {p['provider']}: ${p['price']:g}/M tokens ({basis}), {p['fit']} fit on {p['fit_rows']} models")
+
+
+@main.command("validate")
+@click.option(
+    "--plot",
+    "plot_path",
+    type=click.Path(dir_okay=False),
+    metavar="FILE.png",
+    help="Also draw predicted against measured on log axes (needs the plot extra: matplotlib).",
+)
+@click.option(
+    "--group",
+    "group_kinds",
+    multiple=True,
+    type=click.Choice(["accelerator", "family", "precision"]),
+    help="Only these breakdowns (repeatable). Default: all three.",
+)
+@click.option("--format", "fmt", type=click.Choice(["table", "json", "csv"]), default="table", show_default=True)
+@root_option
+@reports_errors
+def validate_command(plot_path, group_kinds, fmt, root):
+    """Compare predictions with measurements: TensorRT-LLM throughput (held out by model), first-token latency
+    against t_in, ML.ENERGY GPU energy per request and per token, and seed 002's single-request decode speeds.
+    Per dataset and group: count, median ratio predicted / measured, mean absolute percentage error."""
+    import json
+
+    from .engine.validate import datasets, plot, require_matplotlib, summary
+
+    if plot_path:
+        require_matplotlib(plot_path)  # fail before computing, not after
+    data = datasets(open_tree(root))
+    rows = [r for r in summary(data) if r["group"] == "all" or not group_kinds or r["group"] in group_kinds]
+    if plot_path:
+        plot(data, plot_path)
+    if fmt == "json":
+        click.echo(json.dumps({"rows": rows, "unusable": {d.name: d.unusable for d in data}}, indent=2))
+    elif fmt == "csv":
+        click.echo(report.plain_csv(rows), nl=False)
+    else:
+        shown = [{"dataset": f"{r['dataset']}: {r['quantity']}", "group": r["group"], "value": r["value"],
+                  "n": str(r["count"]), "median pred/meas": f"{r['median_ratio']:.3g}", "MAPE": f"{r['mape']:.1%}"}
+                 for r in rows]  # fmt: skip
+        _print_rows(
+            "validation (median ratio: predicted / measured)",
+            shown,
+            list(shown[0]),
+            text_columns=("dataset", "group", "value"),
+        )
 
 
 @main.group()

@@ -97,14 +97,11 @@ def calibrate(tree: Tree, path: str | Path | None = None, methodology: str = "sc
     path = Path(path) if path else tree.root / SHIPPED_DATA
     method = tree.methodology(methodology, Location(None, path=f"--methodology {methodology}"))
     doc, rows = read_table(tree, path)
-    needed = method.plan(targets=["t_in", "t_out"])[1]
-    selections = [_entities(tree, doc, row) for row in rows]
-    columns, kept, dropped = bind_rows(method, needed, selections)
     label = [str(row.get("row", row["_index"] + 1)) for row in rows]
+    terms, kept, dropped = duration_terms(tree, method, doc, rows)
     if len(kept) < MIN_ROWS:
         expected = f"at least {MIN_ROWS} rows whose model, accelerator and precision resolve"
         raise ImpactError(Problem(doc.loc(("rows",)), f"only {len(kept)} usable row(s)", expected))
-    terms = evaluate_columns(method, columns, ["t_in", "t_out"])
     x = np.column_stack([terms["t_in"], terms["t_out"]])
     used = [rows[i] for i in kept]
     y = np.array([r["output_tokens"] / r["output_tokens_per_s"] for r in used], dtype=np.float64)
@@ -125,16 +122,30 @@ def calibrate(tree: Tree, path: str | Path | None = None, methodology: str = "sc
     )  # fmt: skip
 
 
-def _entities(tree: Tree, doc: Doc, row: dict) -> dict[str, Entry]:
+def duration_terms(tree: Tree, method, doc: Doc, rows: list[dict], targets=("t_in", "t_out"), calibration=None):
+    """The methodology's `targets` (formulas or inputs) for table rows naming model, accelerator, precision, gpus
+    and token counts, through its own bindings and formulas: (arrays, indexes of rows used, {index: why not})."""
+    selections = [_entities(tree, doc, row, calibration) for row in rows]
+    needed = method.plan(targets=list(targets))[1]
+    needed += [name for name in targets if name in method.inputs and name not in needed]
+    columns, kept, dropped = bind_rows(method, needed, selections)
+    formulas = [name for name in targets if name in method.formulas]
+    return ({**columns, **evaluate_columns(method, columns, formulas)} if kept else {}), kept, dropped
+
+
+def _entities(tree: Tree, doc: Doc, row: dict, calibration: Entry | None) -> dict[str, Entry]:
     prefix = ("rows", row["_index"])
     request = {"input_tokens": row["input_tokens"], "output_tokens": row["output_tokens"]}
-    return {
+    entities = {
         "model": tree.catalog("models")[row["model"]],
         "accelerator": tree.catalog("accelerators")[row["accelerator"]],
         "precision": tree.catalog("precisions")[row["precision"]],
         "hardware": Entry("hardware", "hardware", {"gpus": row["gpus"]}, doc, doc.file, prefix),
         "request": Entry("request", "request", request, doc, doc.file, prefix),
     }
+    if calibration is not None:
+        entities["calibration"] = calibration
+    return entities
 
 
 def _fit(x: np.ndarray, y: np.ndarray, doc: Doc, strict: bool = True) -> np.ndarray:
@@ -170,10 +181,16 @@ def _r2_log(pred: np.ndarray, y: np.ndarray) -> float:
 
 
 def _cv(x, y, groups, doc, split=None) -> float | None:
-    """Pooled MAPE of leave-one-group-out predictions; with `split`, separate betas per split value. None
-    when there are fewer than two groups (nothing to hold out)."""
+    """Pooled MAPE of leave-one-group-out predictions; None when there are fewer than two groups."""
     if len(np.unique(groups)) < 2:
         return None
+    pred = held_out(x, y, groups, doc, split)
+    ok = np.isfinite(pred)
+    return _mape(pred[ok], y[ok])
+
+
+def held_out(x, y, groups, doc, split=None) -> np.ndarray:
+    """Each row predicted by betas fitted without its group; with `split`, separate betas per split value."""
     pred = np.empty_like(y)
     for group in np.unique(groups):
         test = groups == group
@@ -187,8 +204,7 @@ def _cv(x, y, groups, doc, split=None) -> float | None:
             if not np.all(np.isfinite(beta)):
                 beta = _fit(x[train], y[train], doc, strict=False)  # too few rows of that kind: pooled betas
             pred[test & (split == value)] = x[test & (split == value)] @ beta
-    ok = np.isfinite(pred)
-    return _mape(pred[ok], y[ok])
+    return pred
 
 
 HEADER = """# Regression coefficients of the Scope3 duration model, t_hat = beta_in * t_in + beta_out * t_out.

@@ -1,0 +1,164 @@
+"""Compare predictions with measurements, per dataset and per group (accelerator, model family, precision).
+
+Four datasets, each a table under `catalogs/benchmarks/`:
+
+- `trtllm-throughput`: the calibration's own data, each row predicted by betas fitted WITHOUT its model
+  (leave-one-model-out), so the error is a held-out one. Predicted t_hat against output_tokens / throughput.
+- `trtllm-ttft`: first-token latency at batch 1 against the theoretical prefill time t_in (uncorrected).
+- `mlenergy` per request and per output token: GPU energy measured by ML.ENERGY against t_hat x N_gpu x P_gpu
+  with the default calibration (GPU energy only, as Zeus measures; input lengths are not published, so the
+  prediction has no prefill term, and output lengths are rounded to whole tokens).
+- `seed002-decode-speed`: seconds per output token of one request (1 / measured tokens/s) against the
+  theoretical decode time of one token, t_out with n_out = 1 (a single request, so no batching correction).
+
+Each line: the number of rows, the median ratio predicted / measured, and the mean absolute percentage error.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from .calibrate import calibrate, duration_terms, held_out, prefers_per_precision
+from .tree import Tree
+
+FOLDER = "catalogs/benchmarks"
+GROUPS = ("accelerator", "family", "precision")
+
+
+@dataclass
+class Dataset:
+    name: str
+    quantity: str
+    predicted: np.ndarray
+    measured: np.ndarray
+    groups: dict[str, np.ndarray]  # group kind -> label per row
+    unusable: int = 0
+
+
+def datasets(tree: Tree) -> list[Dataset]:
+    method = tree.methodologies()["scope3"]
+    calibration = tree.catalog("calibrations").get("default")
+    return [_throughput(tree), _ttft(tree, method), *_mlenergy(tree, method, calibration), _seed002(tree, method)]
+
+
+def summary(data: list[Dataset]) -> list[dict]:
+    """One row per dataset (group 'all') and per group value: count, median ratio, MAPE."""
+    rows = []
+    for ds in data:
+        ratio = ds.predicted / ds.measured
+        rows.append(_line(ds, "all", "all", ratio))
+        for kind in GROUPS:
+            for label in sorted(set(ds.groups[kind])):
+                rows.append(_line(ds, kind, label, ratio[ds.groups[kind] == label]))
+    return rows
+
+
+def _line(ds: Dataset, kind: str, label: str, ratio: np.ndarray) -> dict:
+    return {"dataset": ds.name, "quantity": ds.quantity, "group": kind, "value": str(label), "count": int(len(ratio)),
+            "median_ratio": float(np.median(ratio)), "mape": float(np.mean(np.abs(ratio - 1)))}  # fmt: skip
+
+
+def _rows(tree: Tree, name: str):
+    doc = tree.table(tree.root / FOLDER / f"{name}.yaml")
+    columns = doc.data["columns"]
+    rows = [dict(zip(columns, values, strict=True), _index=i) for i, values in enumerate(doc.data["rows"])]
+    return doc, rows
+
+
+def _groups(tree: Tree, rows: list[dict]) -> dict[str, np.ndarray]:
+    models = tree.catalog("models")
+    return {"accelerator": np.array([r["accelerator"] for r in rows]),
+            "family": np.array([models[r["model"]].data.get("family", r["model"]) for r in rows]),
+            "precision": np.array([r["precision"] for r in rows])}  # fmt: skip
+
+
+def _throughput(tree: Tree) -> Dataset:
+    fit = calibrate(tree)
+    doc, rows = _rows(tree, "trtllm-throughput")
+    terms, kept, dropped = duration_terms(tree, tree.methodologies()["scope3"], doc, rows)
+    used = [rows[i] for i in kept]
+    x = np.column_stack([terms["t_in"], terms["t_out"]])
+    y = np.array([r["output_tokens"] / r["output_tokens_per_s"] for r in used])
+    groups = _groups(tree, used)
+    split = groups["precision"] if prefers_per_precision(fit) else None
+    predicted = held_out(x, y, np.array([r["model"] for r in used]), doc, split)
+    ok = np.isfinite(predicted)
+    return Dataset("trtllm-throughput", "t_hat, held out by model (s)", predicted[ok], y[ok],
+                   {k: v[ok] for k, v in groups.items()}, len(dropped) + int((~ok).sum()))  # fmt: skip
+
+
+def _ttft(tree: Tree, method) -> Dataset:
+    doc, rows = _rows(tree, "trtllm-ttft")
+    for r in rows:
+        r.update(gpus=r["tp"], output_tokens=0)
+    terms, kept, dropped = duration_terms(tree, method, doc, rows, targets=("t_in",))
+    used = [rows[i] for i in kept]
+    measured = np.array([r["first_token_ms"] / 1000 for r in used])
+    return Dataset("trtllm-ttft", "first-token latency vs t_in (s)", terms["t_in"], measured, _groups(tree, used),
+                   len(dropped))  # fmt: skip
+
+
+def _mlenergy(tree: Tree, method, calibration) -> list[Dataset]:
+    doc, rows = _rows(tree, "mlenergy")
+    for r in rows:
+        r.update(input_tokens=0, output_tokens=max(1, round(r["output_tokens"])))
+    targets = ("t_hat", "N_gpu", "P_gpu")
+    terms, kept, dropped = duration_terms(tree, method, doc, rows, targets=targets, calibration=calibration)
+    used = [rows[i] for i in kept]
+    energy = terms["t_hat"] * terms["N_gpu"] * terms["P_gpu"] if kept else np.array([])
+    tokens = np.array([r["output_tokens"] for r in used])
+    groups = _groups(tree, used)
+    return [
+        Dataset("mlenergy", "GPU energy per request (J)", energy, np.array([r["energy_per_request_j"] for r in used]),
+                groups, len(dropped)),
+        Dataset("mlenergy", "GPU energy per output token (J)", energy / tokens,
+                np.array([r["energy_per_output_token_j"] for r in used]), groups, len(dropped)),
+    ]  # fmt: skip
+
+
+def _seed002(tree: Tree, method) -> Dataset:
+    doc, rows = _rows(tree, "seed002-decode-speed")
+    for r in rows:
+        r.update(input_tokens=0, output_tokens=1)
+    terms, kept, dropped = duration_terms(tree, method, doc, rows, targets=("t_out",))
+    used = [rows[i] for i in kept]
+    measured = np.array([1 / r["output_tokens_per_s"] for r in used])
+    groups = _groups(tree, used)
+    groups["accelerator"] = np.array([f"{r['accelerator']} {r['engine']}" for r in used])  # the engine matters most
+    return Dataset("seed002-decode-speed", "seconds per output token, one request", terms["t_out"], measured, groups,
+                   len(dropped))  # fmt: skip
+
+
+def require_matplotlib(path: str):
+    """matplotlib, or a clear error naming the extra that installs it."""
+    try:
+        import matplotlib
+    except ImportError:
+        from .errors import ImpactError, Location, Problem
+
+        raise ImpactError(Problem(Location(None, path=f"--plot {path}"), "matplotlib is not installed",
+                                  'the plot extra: pip install "impact-llm[plot]"')) from None  # fmt: skip
+    return matplotlib
+
+
+def plot(data: list[Dataset], path: str) -> None:
+    """Predicted against measured on log axes, one panel per dataset, one colour per accelerator."""
+    matplotlib = require_matplotlib(path)
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    fig, axes = plt.subplots(1, len(data), figsize=(5 * len(data), 4.6), squeeze=False)
+    for ax, ds in zip(axes[0], data, strict=True):
+        for label in sorted(set(ds.groups["accelerator"])):
+            mask = ds.groups["accelerator"] == label
+            ax.scatter(ds.measured[mask], ds.predicted[mask], s=10, alpha=0.7, label=label)
+        low = min(ds.measured.min(), ds.predicted.min())
+        high = max(ds.measured.max(), ds.predicted.max())
+        ax.plot([low, high], [low, high], color="black", linewidth=0.8)
+        ax.set(xscale="log", yscale="log", xlabel="measured", ylabel="predicted", title=f"{ds.name}\n{ds.quantity}")
+        ax.legend(fontsize=6)
+    fig.tight_layout()
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
