@@ -66,7 +66,7 @@ def main():
 
 
 @main.command("run")
-@click.argument("scenario", required=False, type=click.Path(dir_okay=False))
+@click.argument("scenario", required=False)
 @set_option
 @click.option(
     "--methodology",
@@ -160,7 +160,7 @@ def _fixed(table, header, cells, **kwargs):
 
 
 @main.command("compare")
-@click.argument("scenario", required=False, type=click.Path(dir_okay=False))
+@click.argument("scenario", required=False)
 @click.option(
     "--methodology",
     "methodologies",

@@ -47,12 +47,9 @@ class Tree:
         chosen = root or os.environ.get(ROOT_ENV) or SHIPPED_ROOT
         self.root = Path(chosen).expanduser().resolve()
         if not self.root.is_dir():
-            where = Location("--root" if root else ROOT_ENV if os.environ.get(ROOT_ENV) else "root", 0)
-            raise ImpactError(
-                Problem(
-                    where, f"{display_path(self.root)} is not a directory", "a folder holding formulas/ and catalogs/"
-                )
-            )
+            given = f"--root {root}" if root else f"{ROOT_ENV}={os.environ.get(ROOT_ENV)}"
+            raise ImpactError(Problem(Location(None, path=given), f"{display_path(self.root)} is not a directory",
+                                      "a folder holding formulas/ and catalogs/"))  # fmt: skip
         for part in ("formulas", "catalogs"):
             if not (self.root / part).is_dir():
                 raise ImpactError(

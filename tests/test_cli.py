@@ -147,3 +147,18 @@ def test_missing_scenario_file(runner, tmp_path, monkeypatch):
     result = runner.invoke(main, ["run", "nope.yaml"])
     assert result.exit_code == 1
     assert result.stderr == "nope.yaml: $: no such file; expected a path to a YAML file\n"
+
+
+def test_a_root_that_is_not_a_directory(runner, tmp_path):
+    result = runner.invoke(main, ["run", CHATBOT, "--root", str(tmp_path / "nope")])
+    assert result.exit_code == 1
+    assert result.stderr == (f"--root {tmp_path / 'nope'}: {tmp_path / 'nope'} is not a directory; expected a folder "
+                             "holding formulas/ and catalogs/\n")  # fmt: skip
+
+
+def test_a_directory_given_as_the_scenario(runner, tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "d").mkdir()
+    result = runner.invoke(main, ["run", "d"])
+    assert result.exit_code == 1
+    assert result.stderr == "d: $: is a directory; expected a path to a YAML file\n"
