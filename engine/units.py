@@ -9,6 +9,7 @@ mass of anything else, and `common_year` (365 days: use lives of 8760 h a year, 
 
 from __future__ import annotations
 
+import math
 from functools import lru_cache
 
 DEFINITIONS = """
@@ -66,3 +67,122 @@ def convert(text: str, unit: str) -> float:
             f"{text!r} is in {quantity.units:~} ({have}), which cannot be converted to "
             f"{unit or 'a pure number'} ({target.dimensionality})"
         ) from None
+
+
+# ---- dimensional and magnitude check of formulas (check time only; never in the numexpr path)
+
+SAMPLE = 1.7  # the magnitude given to every input: not 0 or 1, so a missing factor cannot hide
+
+
+def check_units(method) -> list:
+    """Problems with the units of `method`'s formulas: an expression whose dimension differs from its declared
+    unit, that adds or compares incompatible quantities, or whose numbers are off by a conversion factor (a
+    slip such as W*s declared as Wh). Each expression is evaluated twice, on plain numbers and on pint
+    quantities with the declared units; the two must agree once converted to the declared unit."""
+    from .errors import Problem
+
+    ureg = registry()
+    plain, quantities, problems = {}, {}, []
+    for name, item in method.inputs.items():
+        plain[name], quantities[name] = SAMPLE, ureg.Quantity(SAMPLE, parse_unit(item.unit))
+    for name, c in method.constants.items():
+        plain[name], quantities[name] = c.value, ureg.Quantity(c.value, parse_unit(c.unit))
+    import ast
+
+    for name in method.order:
+        formula = method.formulas[name]
+        tree = ast.parse(formula.expr, mode="eval").body
+        declared = parse_unit(formula.unit)
+        try:
+            number = float(_walk(tree, plain, None))
+            quantity = _walk(tree, quantities, ureg)
+            if not hasattr(quantity, "to"):
+                quantity = ureg.Quantity(float(quantity), ureg.dimensionless)
+            converted = float(quantity.to(declared).magnitude)
+        except UnitProblem as exc:
+            problems.append(Problem(formula.location, f"formula '{name}': {exc}", "operands of one dimension"))
+            plain[name], quantities[name] = SAMPLE, ureg.Quantity(SAMPLE, declared)
+            continue
+        except Exception:  # pint's DimensionalityError: the result's dimension differs from the declared one
+            problems.append(Problem(formula.location, f"formula '{name}' gives {_dims(quantity)}, but declares "
+                                    f"'{formula.unit}' ({_dims(ureg.Quantity(1, declared))})",
+                                    f"an expression in {formula.unit or 'a pure number'}"))  # fmt: skip
+            plain[name], quantities[name] = SAMPLE, ureg.Quantity(SAMPLE, declared)
+            continue
+        if not math.isclose(converted, number, rel_tol=1e-9):
+            factor = converted / number if number else float("nan")
+            problems.append(Problem(formula.location, f"formula '{name}' is off by a factor of {factor:.6g}: its "
+                                    f"terms give {quantity.units:~} and converting to '{formula.unit}' needs that "
+                                    "factor, which the expression lacks",
+                                    "a named constant with a unit for the conversion, e.g. s_per_h"))  # fmt: skip
+        plain[name], quantities[name] = number, ureg.Quantity(number, declared)
+    return problems
+
+
+def _dims(quantity) -> str:
+    text = str(quantity.dimensionality) if hasattr(quantity, "dimensionality") else "dimensionless"
+    return text or "dimensionless"
+
+
+def _walk(node, env, ureg):
+    """Evaluate a checked expression on plain numbers (ureg None) or pint quantities."""
+    import ast
+
+    import numpy as np
+
+    if isinstance(node, ast.Constant):
+        return float(node.value)
+    if isinstance(node, ast.Name):
+        return env[node.id]
+    if isinstance(node, ast.UnaryOp):
+        value = _walk(node.operand, env, ureg)
+        return -value if isinstance(node.op, ast.USub) else value
+    if isinstance(node, ast.BinOp):
+        left, right = _walk(node.left, env, ureg), _walk(node.right, env, ureg)
+        op = type(node.op).__name__
+        if op in ("Add", "Sub", "Mod"):
+            _same(left, right, {"Add": "adds", "Sub": "subtracts", "Mod": "takes the remainder of"}[op], ureg)
+        return {"Add": lambda: left + right, "Sub": lambda: left - right, "Mult": lambda: left * right,
+                "Div": lambda: left / right, "Pow": lambda: left ** _number(right), "Mod": lambda: left % right,
+                "BitAnd": lambda: 1.0, "BitOr": lambda: 1.0}[op]()  # fmt: skip
+    if isinstance(node, ast.Compare):
+        _same(_walk(node.left, env, ureg), _walk(node.comparators[0], env, ureg), "compares", ureg)
+        return 1.0
+    if isinstance(node, ast.Call):
+        name = node.func.id
+        args = [_walk(a, env, ureg) for a in node.args]
+        if name == "where":
+            _same(args[1], args[2], "chooses between", ureg)
+            return args[1]
+        if name in ("minimum", "maximum"):
+            _same(args[0], args[1], f"takes the {name} of", ureg)
+            return args[0]
+        if name in ("log", "exp"):
+            if ureg is not None and not _dimensionless(args[0]):
+                raise UnitProblem(f"{name}() of a quantity in {args[0].units:~}; it needs a pure number")
+            return getattr(np, name)(_number(args[0]))
+        if name == "sqrt":
+            return args[0] ** 0.5
+        if name in ("ceil", "floor", "abs"):
+            value = args[0]
+            if ureg is not None and hasattr(value, "magnitude"):
+                return ureg.Quantity(getattr(np, name)(value.magnitude), value.units)
+            return getattr(np, name)(value)
+    raise UnitProblem(f"cannot check the units of {ast.dump(node)[:40]}")
+
+
+def _dimensionless(value) -> bool:
+    return not hasattr(value, "dimensionality") or value.dimensionless
+
+
+def _number(value) -> float:
+    return float(value.to("dimensionless").magnitude) if hasattr(value, "to") else float(value)
+
+
+def _same(a, b, verb: str, ureg) -> None:
+    if ureg is None:
+        return
+    dims = [x.dimensionality if hasattr(x, "dimensionality") else ureg.dimensionless.dimensionality for x in (a, b)]
+    if dims[0] != dims[1]:
+        shown = [f"{x.units:~}" if hasattr(x, "units") else "a pure number" for x in (a, b)]
+        raise UnitProblem(f"it {verb} {shown[0]} and {shown[1]}, which have different dimensions")

@@ -1,0 +1,65 @@
+"""Units: every shipped formula is dimensionally consistent and numerically right; planted slips are caught."""
+
+from __future__ import annotations
+
+import pytest
+
+from impact.engine.methodology import apply
+from impact.engine.units import UnitProblem, check_units, convert
+
+
+def test_shipped_methodologies_and_optimizations_check_clean(tree):
+    for method in tree.methodologies().values():
+        assert [p.render() for p in check_units(method)] == []
+    for opt in tree.optimizations().values():
+        for name in opt.applies_to:
+            assert [p.render() for p in check_units(apply(tree.methodologies()[name], opt))] == []
+
+
+def planted(tree_copy, tree, old: str, new: str):
+    path = tree_copy / "formulas" / "scope3.yaml"
+    text = path.read_text()
+    assert old in text
+    path.write_text(text.replace(old, new))
+    from impact.engine import open_tree
+
+    problems = check_units(open_tree(tree_copy).methodologies()["scope3"])
+    assert problems
+    return "\n".join(p.render() for p in problems)
+
+
+def test_a_missing_conversion_factor_is_caught(tree_copy, tree):
+    # E = t_hat * P_server is in W*s: declaring it Wh without / s_per_h is off by 1/3600
+    message = planted(tree_copy, tree, "expr: t_hat * P_server / s_per_h", "expr: t_hat * P_server")
+    assert "formula 'E' is off by a factor of 0.000277778" in message
+    assert message.startswith("formulas/scope3.yaml:")
+
+
+def test_adding_watts_to_watt_hours_is_caught(tree_copy, tree):
+    message = planted(tree_copy, tree, "expr: PUE * E\n", "expr: PUE * E + P_server\n")
+    assert "formula 'E_facility': it adds Wh and W, which have different dimensions" in message
+
+
+def test_kilograms_where_grams_are_expected_is_caught(tree_copy, tree):
+    # a catalog in kg read as g: the amortised training share would be 1000x too small
+    message = planted(tree_copy, tree, "expr: training_tco2e * g_per_t / lifetime_requests",
+                      "expr: training_tco2e * g_per_kg / lifetime_requests")  # fmt: skip
+    assert "formula 'model_training_emissions'" in message and "expected" in message
+
+
+def test_a_wrong_declared_dimension_is_caught(tree_copy, tree):
+    message = planted(tree_copy, tree, "    expr: 2 * P_m * n_in / A_f\n    unit: s\n",
+                      "    expr: 2 * P_m * n_in / A_f\n    unit: Wh\n")  # fmt: skip
+    assert "formula 't_in' gives [time], but declares 'Wh' ([mass] * [length] ** 2 / [time] ** 2)" in message
+
+
+def test_quantities_typed_by_people_convert():
+    assert convert("0.7 kW", "W") == pytest.approx(700)
+    assert convert("1.2 MWh", "Wh") == pytest.approx(1.2e6)
+    assert convert("0.05 kgCO2e/kWh", "gCO2e/kWh") == pytest.approx(50)
+
+
+def test_grams_of_mass_are_not_grams_of_co2e():
+    with pytest.raises(UnitProblem) as err:
+        convert("50 g/kWh", "gCO2e/kWh")
+    assert "cannot be converted to gCO2e/kWh" in str(err.value)
