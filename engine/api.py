@@ -48,6 +48,7 @@ class Run:
     warnings: list[str] = field(default_factory=list)
     assumptions: list[str] = field(default_factory=list)
     optimizations: list[str] = field(default_factory=list)
+    provenance: dict = field(default_factory=dict)
 
     def totals(self) -> dict[str, Result]:
         """Results that add up over requests, multiplied by the scenario's `requests`."""
@@ -81,6 +82,7 @@ class Run:
             out["totals"] = {name: {"value": plain(r.value), "unit": r.unit} for name, r in self.totals().items()}
         out["assumptions"] = list(self.assumptions)
         out["warnings"] = list(self.warnings)
+        out["provenance"] = self.provenance
         return out
 
 
@@ -161,6 +163,7 @@ def run(
                 warnings,
                 [*scenario.notes, *assumptions],
                 method.optimizations,
+                tree.provenance(method, method.optimizations),
             )
         )
     return runs

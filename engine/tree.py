@@ -65,6 +65,7 @@ class Tree:
         self._methodologies: dict[str, Methodology] | None = None
         self._optimizations: dict[str, Optimization] | None = None
         self._tables: dict[Path, Doc] = {}
+        self._hashes: dict[str, str] = {}
 
     def relative(self, path: Path) -> str:
         return path.resolve().relative_to(self.root).as_posix()
@@ -73,6 +74,28 @@ class Tree:
         doc = load_file(path)
         self.schemas.validate(doc, kind)
         return doc
+
+    def file_hash(self, relative: str) -> str:
+        """sha256 of a file of the tree, by its path relative to the root."""
+        if relative not in self._hashes:
+            import hashlib
+
+            self._hashes[relative] = hashlib.sha256((self.root / relative).read_bytes()).hexdigest()
+        return self._hashes[relative]
+
+    def provenance(self, method: Methodology, optimizations) -> dict:
+        """What a result was computed from: the methodology's version, and a content hash of every file of the
+        tree it used (its formulas file, the optimizations applied, the catalogs and so the calibration, and the
+        data tables read, such as the API prices behind an estimated model size)."""
+        import hashlib
+
+        files = [method.file, *(self.optimizations()[name].file for name in optimizations)]
+        files += sorted({entry.file for table in self.catalogs().values() for entry in table.values()})
+        files += sorted(self.relative(path) for path in self._tables)  # e.g. the prices behind an estimated size
+        hashes = {name: self.file_hash(name) for name in files}
+        combined = hashlib.sha256("".join(f"{n}:{h}\n" for n, h in hashes.items()).encode()).hexdigest()
+        return {"methodology": method.name, "version": method.version, "hash": f"sha256:{combined}",
+                "files": {name: f"sha256:{digest}" for name, digest in hashes.items()}}  # fmt: skip
 
     def table(self, path: Path, kind: str = "benchmarks") -> Doc:
         """A data table (catalogs/benchmarks/), read and validated once per tree."""
