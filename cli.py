@@ -77,9 +77,15 @@ def main():
 )
 @optimization_option
 @click.option("--format", "fmt", type=click.Choice(FORMATS), default="table", show_default=True, help="Output format.")
+@click.option(
+    "--explain",
+    "with_explain",
+    is_flag=True,
+    help="With --format json: add each formula's expression with its values substituted (see impact explain).",
+)
 @root_option
 @reports_errors
-def run_command(scenario, sets, methodologies, optimizations, fmt, root):
+def run_command(scenario, sets, methodologies, optimizations, fmt, with_explain, root):
     """Evaluate SCENARIO (a YAML file; the shipped chatbot example when omitted).
 
     Prints every result with its unit, and every input with its value, unit and source (file:line of the
@@ -95,7 +101,8 @@ def run_command(scenario, sets, methodologies, optimizations, fmt, root):
         set=list(sets),
         optimizations=list(optimizations),
     )
-    _emit(fmt, runs, {"json": report.to_json, "csv": report.to_csv, "markdown": report.to_markdown}, _print_tables)
+    to_json = functools.partial(report.to_json, explain=with_explain)
+    _emit(fmt, runs, {"json": to_json, "csv": report.to_csv, "markdown": report.to_markdown}, _print_tables)
 
 
 def _emit(fmt, data, renderers, print_table):
@@ -442,6 +449,57 @@ def validate_command(plot_path, group_kinds, fmt, root):
             list(shown[0]),
             text_columns=("dataset", "group", "value"),
         )
+
+
+@main.command("explain")
+@click.argument("scenario")
+@click.argument("result")
+@click.option("--methodology", default=None, metavar="NAME", help="The methodology whose result it is.")
+@set_option
+@optimization_option
+@click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True)
+@root_option
+@reports_errors
+def explain_command(scenario, result, methodology, sets, optimizations, fmt, root):
+    """The derivation tree of RESULT in SCENARIO: each formula with its expression and the values substituted,
+    each input with its value, unit and source (catalog file and line, scenario line, --set, default)."""
+    import json
+
+    from .engine.explain import explain, pick
+
+    tree = open_tree(root)
+    runs = run_scenario(scenario, tree=tree, methodologies=[methodology] if methodology else None, set=list(sets),
+                        optimizations=list(optimizations))  # fmt: skip
+    chosen = pick(runs, result, methodology, Location(None, path=f"{scenario} {result}"))
+    found = explain(chosen, result)
+    if fmt == "json":
+        click.echo(json.dumps({"methodology": chosen.methodology, "provenance": chosen.provenance, "tree": found},
+                              indent=2))  # fmt: skip
+        return
+    from rich.tree import Tree as RichTree
+
+    console = _console()
+    root_node = RichTree(_explain_label(found))
+    _explain_children(root_node, found)
+    console.print(root_node)
+
+
+def _explain_label(node) -> str:
+    from rich.markup import escape
+
+    value = f"{node['value']:.6g} {node['unit']}".rstrip()
+    if node["kind"] != "formula":
+        return f"[bold]{escape(node['name'])}[/bold] = {escape(value)}  [dim]{escape(node['source'])}[/dim]"
+    if node.get("repeated"):
+        return f"[bold]{escape(node['name'])}[/bold] = {escape(value)}  [dim](derived above)[/dim]"
+    return (f"[bold]{escape(node['name'])}[/bold] = {escape(node['expr'])} = {escape(node['substituted'])} = "
+            f"{escape(value)}  [dim]{escape(node['where'])}[/dim]")  # fmt: skip
+
+
+def _explain_children(branch, node) -> None:
+    for child in node.get("reads", []):
+        sub = branch.add(_explain_label(child))
+        _explain_children(sub, child)
 
 
 @main.group()

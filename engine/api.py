@@ -49,6 +49,7 @@ class Run:
     assumptions: list[str] = field(default_factory=list)
     optimizations: list[str] = field(default_factory=list)
     provenance: dict = field(default_factory=dict)
+    method: object = None  # the Methodology evaluated (optimizations applied), for explanations
 
     def totals(self) -> dict[str, Result]:
         """Results that add up over requests, multiplied by the scenario's `requests`."""
@@ -164,6 +165,7 @@ def run(
                 [*scenario.notes, *assumptions],
                 method.optimizations,
                 tree.provenance(method, method.optimizations),
+                method,
             )
         )
     return runs

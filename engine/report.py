@@ -20,13 +20,16 @@ def number(value) -> str:
     return ", ".join(f"{v:.6g}" for v in values)
 
 
-def document(runs: list[Run]) -> dict:
-    """The JSON contract: {"runs": [{"methodology", "inputs", "results", ...}]}."""
-    return {"runs": [r.to_dict() for r in runs]}
+def document(runs: list[Run], explain: bool = False) -> dict:
+    """The JSON contract: {"runs": [{"methodology", "inputs", "results", ...}]}; with `explain`, each run also
+    has "explain": every formula's expression with its values substituted and the names it reads."""
+    from .explain import derivations
+
+    return {"runs": [{**r.to_dict(), **({"explain": derivations(r)} if explain else {})} for r in runs]}
 
 
-def to_json(runs: list[Run]) -> str:
-    return json.dumps(document(runs), indent=2) + "\n"
+def to_json(runs: list[Run], explain: bool = False) -> str:
+    return json.dumps(document(runs, explain), indent=2) + "\n"
 
 
 def result_rows(run: Run) -> list[dict]:
