@@ -151,14 +151,13 @@ def run(
                 table[name] = Result(name, results[name], f.unit, f.description, f.extensive)
             else:  # overridden: report the given value as the result
                 table[name] = Result(name, values[name].value, f.unit, f.description, f.extensive)
-        inputs = {name: v for name, v in values.items()}
         runs.append(
             Run(
                 method.name,
                 method.version,
                 method.title,
                 scenario,
-                inputs,
+                values,
                 table,
                 scenario.requests,
                 warnings,

@@ -54,7 +54,7 @@ class Fit:
 
 def read_table(tree: Tree, path: Path) -> tuple[Doc, list[dict]]:
     """The rows of a benchmark table as dicts, every value checked; all problems reported together."""
-    doc = tree.load(path, "benchmarks")
+    doc = tree.table(path)  # read and validated once per tree: validate and calibrate share it
     columns = doc.data["columns"]
     problems = [Problem(doc.loc(("columns",)), f"missing column '{name}'", "columns " + ", ".join(REQUIRED))
                 for name in REQUIRED if name not in columns]  # fmt: skip
@@ -92,8 +92,21 @@ def read_table(tree: Tree, path: Path) -> tuple[Doc, list[dict]]:
     return doc, rows
 
 
-def calibrate(tree: Tree, path: str | Path | None = None, methodology: str = "scope3") -> Fit:
-    """Fit the betas of `methodology` on the benchmark table at `path` (default: the shipped TensorRT-LLM table)."""
+@dataclass
+class Prepared:
+    """A benchmark table ready to fit: the usable rows, their theoretical terms x = [t_in, t_out], the target y."""
+
+    doc: Doc
+    path: Path
+    used: list[dict]
+    x: np.ndarray
+    y: np.ndarray
+    by: dict[str, np.ndarray]  # model, accelerator, precision of each used row
+    dropped: dict[str, str]  # row label -> why it could not be used
+
+
+def prepare(tree: Tree, path: str | Path | None = None, methodology: str = "scope3") -> Prepared:
+    """Read the benchmark table at `path` (default: the shipped TensorRT-LLM table) and compute its terms."""
     path = Path(path) if path else tree.root / SHIPPED_DATA
     method = tree.methodology(methodology, Location(None, path=f"--methodology {methodology}"))
     doc, rows = read_table(tree, path)
@@ -102,22 +115,30 @@ def calibrate(tree: Tree, path: str | Path | None = None, methodology: str = "sc
     if len(kept) < MIN_ROWS:
         expected = f"at least {MIN_ROWS} rows whose model, accelerator and precision resolve"
         raise ImpactError(Problem(doc.loc(("rows",)), f"only {len(kept)} usable row(s)", expected))
-    x = np.column_stack([terms["t_in"], terms["t_out"]])
     used = [rows[i] for i in kept]
+    x = np.column_stack([terms["t_in"], terms["t_out"]])
     y = np.array([r["output_tokens"] / r["output_tokens_per_s"] for r in used], dtype=np.float64)
+    by = {key: np.array([str(r[key]) for r in used]) for key in ("model", "accelerator", "precision")}
+    return Prepared(doc, path, used, x, y, by, {label[i]: reason for i, reason in dropped.items()})
+
+
+def calibrate(tree: Tree, path: str | Path | None = None, methodology: str = "scope3",
+              prepared: Prepared | None = None) -> Fit:  # fmt: skip
+    """Fit the betas of `methodology` on a benchmark table (see `prepare`), with held-out errors."""
+    p = prepared or prepare(tree, path, methodology)
+    x, y, by, doc = p.x, p.y, p.by, p.doc
     beta = _fit(x, y, doc)
     pred = x @ beta
-    by = {key: np.array([str(r[key]) for r in used]) for key in ("model", "accelerator", "precision")}
-    per_precision = {p: tuple(_fit(x[by["precision"] == p], y[by["precision"] == p], doc, strict=False))
-                     for p in sorted(set(by["precision"]))}  # fmt: skip
+    per_precision = {q: tuple(_fit(x[by["precision"] == q], y[by["precision"] == q], doc, strict=False))
+                     for q in sorted(set(by["precision"]))}  # fmt: skip
     return Fit(
-        float(beta[0]), float(beta[1]), len(kept), _r2_log(pred, y), _mape(pred, y),
+        float(beta[0]), float(beta[1]), len(y), _r2_log(pred, y), _mape(pred, y),
         _cv(x, y, by["model"], doc), _cv(x, y, by["accelerator"], doc),
         _cv(x, y, by["model"], doc, split=by["precision"]),
-        {str(p): (float(b[0]), float(b[1])) for p, b in per_precision.items()},
-        tree.relative(path) if path.resolve().is_relative_to(tree.root) else str(path),
-        "sha256:" + hashlib.sha256(path.read_bytes()).hexdigest(),
-        {label[i]: reason for i, reason in dropped.items()},
+        {str(q): (float(b[0]), float(b[1])) for q, b in per_precision.items()},
+        tree.relative(p.path) if p.path.resolve().is_relative_to(tree.root) else str(p.path),
+        "sha256:" + hashlib.sha256(p.path.read_bytes()).hexdigest(),
+        p.dropped,
         {key: len(set(values)) for key, values in by.items()},
     )  # fmt: skip
 

@@ -20,7 +20,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .calibrate import calibrate, duration_terms, held_out, prefers_per_precision
+from .calibrate import calibrate, duration_terms, held_out, prefers_per_precision, prepare
 from .tree import Tree
 
 FOLDER = "catalogs/benchmarks"
@@ -75,18 +75,14 @@ def _groups(tree: Tree, rows: list[dict]) -> dict[str, np.ndarray]:
 
 
 def _throughput(tree: Tree) -> Dataset:
-    fit = calibrate(tree)
-    doc, rows = _rows(tree, "trtllm-throughput")
-    terms, kept, dropped = duration_terms(tree, tree.methodologies()["scope3"], doc, rows)
-    used = [rows[i] for i in kept]
-    x = np.column_stack([terms["t_in"], terms["t_out"]])
-    y = np.array([r["output_tokens"] / r["output_tokens_per_s"] for r in used])
-    groups = _groups(tree, used)
-    split = groups["precision"] if prefers_per_precision(fit) else None
-    predicted = held_out(x, y, np.array([r["model"] for r in used]), doc, split)
+    prepared = prepare(tree)
+    fit = calibrate(tree, prepared=prepared)
+    split = prepared.by["precision"] if prefers_per_precision(fit) else None
+    predicted = held_out(prepared.x, prepared.y, prepared.by["model"], prepared.doc, split)
     ok = np.isfinite(predicted)
-    return Dataset("trtllm-throughput", "t_hat, held out by model (s)", predicted[ok], y[ok],
-                   {k: v[ok] for k, v in groups.items()}, len(dropped) + int((~ok).sum()))  # fmt: skip
+    groups = _groups(tree, prepared.used)
+    return Dataset("trtllm-throughput", "t_hat, held out by model (s)", predicted[ok], prepared.y[ok],
+                   {k: v[ok] for k, v in groups.items()}, len(prepared.dropped) + int((~ok).sum()))  # fmt: skip
 
 
 def _ttft(tree: Tree, method) -> Dataset:
