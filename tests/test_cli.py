@@ -21,9 +21,11 @@ def test_version(runner):
     assert result.stdout == f"impact {__version__}\n"
 
 
-@pytest.mark.parametrize(
-    "command", [[], ["run"], ["catalog"], ["catalog", "list"], ["catalog", "show"], ["methodologies"]]
-)
+COMMANDS = [[], ["run"], ["catalog"], ["catalog", "list"], ["catalog", "show"], ["methodologies"], ["compare"],
+            ["memory"], ["calibrate"], ["estimate-params"], ["validate"], ["explain"]]  # fmt: skip
+
+
+@pytest.mark.parametrize("command", COMMANDS)
 def test_every_command_has_help(runner, command):
     result = runner.invoke(main, [*command, "--help"])
     assert result.exit_code == 0
