@@ -20,7 +20,7 @@ import numpy as np
 from .errors import ImpactError, Location, Problem
 from .evaluate import evaluate
 from .methodology import Methodology
-from .resolve import Value, check_range, lookup
+from .resolve import Value, check_range, first_binding
 from .tree import Entry
 
 
@@ -62,9 +62,9 @@ def bind_rows(method: Methodology, names: list[str], rows: list[dict[str, Entry]
         for name in names:
             item = method.inputs[name]
             misses: list = []
-            found = next((f for f in (lookup(b, scenario, misses) for b in item.bindings) if f is not None), None)
+            found = first_binding(item, scenario, misses)
             if found is not None:
-                row[name] = found[0] * item.scale
+                row[name] = found[1]
             elif item.default is not None:
                 row[name] = float(item.default)
             else:

@@ -86,18 +86,16 @@ def _override(method: Methodology, override: Override, n: int) -> Value:
 
 def _bound(item: Input, method: Methodology, scenario: Scenario, n: int, warnings: list[str]) -> Value:
     misses = []
-    for binding in item.bindings:
-        found = lookup(binding, scenario, misses)
-        if found is None:
-            continue
-        number, entry, location = found
+    found = first_binding(item, scenario, misses)
+    if found is not None:
+        binding, number, entry, location = found
         scale = f" x {item.scale:g}" if item.scale != 1 else ""
         cite = entry.data.get("source") if entry.catalog in ("request", "hardware") else entry.cite(binding.field)
         what = f"{binding.entity if entry.catalog in ('request', 'hardware') else entry.id}." + _field_text(
             binding, scenario
         )
         source = f"{entry.file}:{location.line}: {what}{scale}" + (f"; {cite}" if cite else "")
-        return Value(np.full(n, number * item.scale), item.unit, source, location)
+        return Value(np.full(n, number), item.unit, source, location)
     reasons = "; ".join(reason for _, reason in misses)
     if item.default is not None:
         if misses:
@@ -116,6 +114,17 @@ def _bound(item: Input, method: Methodology, scenario: Scenario, n: int, warning
             f"the field in the catalog entry, or --set {item.name}=VALUE" + (f" in {item.unit}" if item.unit else ""),
         )
     )
+
+
+def first_binding(item: Input, scenario: Scenario, misses: list):
+    """(binding, value x scale, entry, location) from the first of the input's bindings that the scenario's
+    entries answer, or None after noting each (location, reason) in `misses`."""
+    for binding in item.bindings:
+        found = lookup(binding, scenario, misses)
+        if found is not None:
+            number, entry, location = found
+            return binding, number * item.scale, entry, location
+    return None
 
 
 def _field_text(binding: Binding, scenario: Scenario) -> str:
