@@ -11,15 +11,16 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import numpy as np
 
+from . import points, sweep, uncertainty
 from .errors import ImpactError, Location, Problem, suggest
 from .evaluate import evaluate
 from .methodology import apply
-from .resolve import Value, resolve
+from .resolve import Value, check_range, resolve
 from .scenario import Override, Scenario
 from .scenario import load_scenario as _load_scenario
 from .tree import Tree
@@ -50,6 +51,8 @@ class Run:
     optimizations: list[str] = field(default_factory=list)
     provenance: dict = field(default_factory=dict)
     method: object = None  # the Methodology evaluated (optimizations applied), for explanations
+    points: dict[str, list] | None = None  # a sweep: swept key -> its value at every point
+    uncertainty: dict | None = None  # with samples: {"samples", "seed", "inputs", "results": {name: Spread}}
 
     def totals(self) -> dict[str, Result]:
         """Results that add up over requests, multiplied by the scenario's `requests`."""
@@ -81,6 +84,26 @@ class Run:
         }
         if self.requests != 1 and self.totals():
             out["totals"] = {name: {"value": plain(r.value), "unit": r.unit} for name, r in self.totals().items()}
+        if self.points is not None:
+            out["points"] = {"count": len(next(iter(self.points.values()))), "columns": self.points}
+        if self.uncertainty is not None:
+            u = self.uncertainty
+            out["uncertainty"] = {
+                "samples": u["samples"],
+                "seed": u["seed"],
+                "inputs": u["inputs"],
+                "results": {
+                    name: {
+                        "p5": sp.p5,
+                        "p50": sp.p50,
+                        "p95": sp.p95,
+                        "mean": sp.mean,
+                        "unit": self.results[name].unit,
+                        "sensitivity": [{"input": k, "rho": rho} for k, rho in sp.sensitivity],
+                    }  # fmt: skip
+                    for name, sp in u["results"].items()
+                },
+            }
         out["assumptions"] = list(self.assumptions)
         out["warnings"] = list(self.warnings)
         out["provenance"] = self.provenance
@@ -118,14 +141,42 @@ def run(
     methodologies: list[str] | None = None,
     set: Mapping | list[str] | None = None,
     optimizations: list[str] | None = None,
+    samples: int | None = None,
+    seed: int | None = None,
 ) -> list[Run]:
     """Evaluate the scenario's methodologies (or `methodologies`) and return one Run each.
 
     `set` overrides inputs or formulas by name: a mapping of name -> number or quantity string, or a list
     of "NAME=VALUE" strings as on the command line. `optimizations` are applied after the scenario's own,
-    in order, to each methodology they cover.
+    in order, to each methodology they cover. A scenario with a `sweep:` gives results with one value per
+    point. `samples` draws that many values of every uncertain input (a range or a distribution) with `seed`
+    and adds percentiles and a sensitivity ranking to each run's `uncertainty`.
     """
     tree = tree or open_tree(root)
+    scenario, chosen, overrides = prepare(scenario, tree, methodologies, set, optimizations)
+    if "sweep" in scenario.doc.data:
+        if samples:
+            raise ImpactError(Problem(scenario.doc.loc(("sweep",)), "a sweep cannot also be sampled (--samples)",
+                                      "a sweep, or samples of one scenario"))  # fmt: skip
+        return _sweep(scenario, tree, chosen, overrides)
+    runs = []
+    for method in chosen:
+        order, values, warnings, assumptions = resolve(method, scenario, overrides)
+        results = evaluate(method, order, values, 1)
+        run = _run(tree, method, scenario, values, results, warnings, [*scenario.notes, *assumptions])
+        if samples and any(v.spread is not None for v in values.values()):
+            run.uncertainty = _sample(method, order, values, samples, seed)
+        runs.append(run)
+    if samples and not any(r.uncertainty for r in runs):
+        for r in runs:
+            r.warnings.append(f"--samples {samples}: no input is uncertain (a range or a distribution), "
+                              "so the results have no spread")  # fmt: skip
+    return runs
+
+
+def prepare(scenario, tree: Tree, methodologies=None, set=None, optimizations=None):
+    """(scenario, methodologies with their optimizations applied, overrides): what `run` evaluates, also
+    for a request log (engine.batch) and a dataframe partition (engine.frames)."""
     if not isinstance(scenario, Scenario):
         scenario = load_scenario(scenario, tree)
     if isinstance(set, Mapping):
@@ -140,34 +191,62 @@ def run(
                                        for name in optimizations or []]  # fmt: skip
     chosen = _optimize(tree, chosen, wanted)
     _check_names(chosen, {**scenario.overrides, **overrides})
+    return scenario, chosen, overrides
+
+
+def _run(tree: Tree, method, scenario: Scenario, values, results, warnings, assumptions) -> Run:
+    table = {}
+    for name in method.formulas:  # file order, which is the order a reader expects
+        f = method.formulas[name]
+        value = results[name] if name in results else values[name].value  # overridden: the given value
+        table[name] = Result(name, value, f.unit, f.description, f.extensive)
+    return Run(
+        method.name,
+        method.version,
+        method.title,
+        scenario,
+        values,
+        table,
+        scenario.requests,
+        warnings,
+        assumptions,
+        method.optimizations,
+        tree.provenance(method, method.optimizations),
+        method,
+    )
+
+
+def _sweep(scenario: Scenario, tree: Tree, methods, overrides) -> list[Run]:
+    """One run per methodology whose results are arrays, one value per point of the scenario's sweep."""
+    n, cols = sweep.columns(scenario, tree, methods)
+    codes, combos = points.combinations([c for c in cols.values() if c.levels is not None], n)
+    evaluator = points.Points(scenario, tree, methods, overrides, sweep.placeholders(cols))
     runs = []
-    for method in chosen:
-        order, values, warnings, assumptions = resolve(method, scenario, overrides)
-        results = evaluate(method, order, values, 1)
-        table = {}
-        for name in method.formulas:  # file order, which is the order a reader expects
-            f = method.formulas[name]
-            if name in results:
-                table[name] = Result(name, results[name], f.unit, f.description, f.extensive)
-            else:  # overridden: report the given value as the result
-                table[name] = Result(name, values[name].value, f.unit, f.description, f.extensive)
-        runs.append(
-            Run(
-                method.name,
-                method.version,
-                method.title,
-                scenario,
-                values,
-                table,
-                scenario.requests,
-                warnings,
-                [*scenario.notes, *assumptions],
-                method.optimizations,
-                tree.provenance(method, method.optimizations),
-                method,
-            )
-        )
+    for method in methods:
+        numeric = {k: c for k, c in cols.items() if c.levels is None and (k in points.FIELDS or k in method.names())}
+        results, values = evaluator.evaluate(method, codes, combos, numeric, n)
+        results = {k: np.broadcast_to(v, (n,)) for k, v in results.items()}
+        values = {k: replace(v, value=np.broadcast_to(v.value, (n,))) for k, v in values.items()}
+        warnings, assumptions = evaluator.notes(method, combos)
+        run = _run(tree, method, scenario, values, results, warnings, assumptions)
+        run.points = {key: col.shown() for key, col in cols.items()}
+        runs.append(run)
     return runs
+
+
+def _sample(method, order, values: dict[str, Value], n: int, seed) -> dict:
+    """Evaluate the methodology at n draws of its uncertain inputs; percentiles and sensitivity of each result."""
+    spreads = {name: v.spread for name, v in values.items() if v.spread is not None}
+    sweep.check_fits(n, [method], Location(None, path="--samples"), "--samples")
+    draws = uncertainty.draw(spreads, n, seed)
+    sampled = dict(values)
+    for name, drawn in draws.items():
+        sampled[name] = replace(values[name], value=drawn, location=spreads[name].location)
+        if name in method.inputs:
+            check_range(method.inputs[name], sampled[name])
+    results = evaluate(method, order, sampled, n)
+    described = {name: {"distribution": spreads[name].describe(), "source": values[name].source} for name in draws}
+    return {"samples": n, "seed": seed, "inputs": described, "results": uncertainty.summarise(results, draws)}
 
 
 def _optimize(tree: Tree, methods, wanted) -> list:

@@ -64,7 +64,7 @@ def bind_rows(method: Methodology, names: list[str], rows: list[dict[str, Entry]
             misses: list = []
             found = first_binding(item, scenario, misses)
             if found is not None:
-                row[name] = found[1]
+                row[name] = found[1]  # an uncertain field counts as its point value
             elif item.default is not None:
                 row[name] = float(item.default)
             else:

@@ -35,11 +35,11 @@ def evaluate(method: Methodology, order: list[str], values: dict[str, Value], n:
                     "an expression numexpr can compute",
                 )
             ) from None
-        out = np.broadcast_to(np.asarray(out, dtype=np.float64), (n,))
-        bad = ~np.isfinite(out)
-        if bad.any():
+        out = np.asarray(out, dtype=np.float64).reshape(-1)  # length n, or 1 when it is the same at every row
+        if not np.isfinite(np.add.reduce(out)) and not np.isfinite(out).all():  # a sum is finite when all are
+            bad = ~np.isfinite(out)
             i = int(np.argmax(bad))
-            shown = ", ".join(f"{r} = {env[r][i]:g}" for r in formula.reads)
+            shown = ", ".join(f"{r} = {_at(env[r], i):g}" for r in formula.reads)
             what = "nan" if np.isnan(out[i]) else "infinite"
             where = f" (row {i + 1})" if n > 1 else ""
             raise ImpactError(
@@ -51,7 +51,7 @@ def evaluate(method: Methodology, order: list[str], values: dict[str, Value], n:
                 )
             )
         env[name] = out
-        results[name] = out
+        results[name] = np.broadcast_to(out, (n,)) if len(out) != n else out
     return results
 
 
@@ -60,12 +60,17 @@ def _blame(method: Methodology, reads, values: dict[str, Value], env, i, seen=No
     result is followed back to the input that made it zero."""
     seen = set() if seen is None else seen
     for name in reads:
-        if name in seen or name not in env or (env[name][i] != 0 and np.isfinite(env[name][i])):
+        if name in seen or name not in env or (_at(env[name], i) != 0 and np.isfinite(_at(env[name], i))):
             continue
         seen.add(name)
         if name in values:
-            return f"{name} = {env[name][i]:g} comes from {values[name].source}"
+            return f"{name} = {_at(env[name], i):g} comes from {values[name].source}"
         found = _blame(method, method.formulas[name].reads, values, env, i, seen)
         if found:
-            return f"{name} = {method.formulas[name].expr} = {env[name][i]:g}, where {found}"
+            return f"{name} = {method.formulas[name].expr} = {_at(env[name], i):g}, where {found}"
     return None
+
+
+def _at(array: np.ndarray, i: int) -> float:
+    """Row i of an array, or its one value when it is the same at every row (length one, broadcast)."""
+    return array[i] if len(array) > 1 else array[0]

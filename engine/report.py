@@ -10,6 +10,8 @@ import csv
 import io
 import json
 
+import numpy as np
+
 from .api import Run
 from .compare import LABELS
 
@@ -33,15 +35,61 @@ def to_json(runs: list[Run], explain: bool = False) -> str:
 
 
 def result_rows(run: Run) -> list[dict]:
-    """One row per result; with a `total` column when the scenario covers several requests."""
+    """One row per result; with a `total` column when the scenario covers several requests, and p5, p50,
+    p95 when it was sampled."""
     totals = run.totals() if run.requests != 1 else {}
+    spreads = run.uncertainty["results"] if run.uncertainty else None
     rows = []
     for name, r in run.results.items():
         row = {"name": name, "value": number(r.value), "unit": r.unit, "description": r.description}
         if totals:
             row["total"] = number(totals[name].value) if name in totals else ""
+        if spreads is not None:
+            sp = spreads.get(name)
+            for key in SPREAD_COLUMNS:
+                row[key] = number(getattr(sp, key)) if sp else ""
         rows.append(row)
     return rows
+
+
+SPREAD_COLUMNS = ("p5", "p50", "p95", "mean")
+
+
+def sensitivity_rows(run: Run, top: int = 3) -> list[dict]:
+    """For each result with a spread, the uncertain inputs that drive it most (Spearman rho)."""
+    if not run.uncertainty:
+        return []
+    rows = []
+    for name, sp in run.uncertainty["results"].items():
+        if sp.sensitivity:
+            drivers = ", ".join(f"{k} {rho:+.2f}" for k, rho in sp.sensitivity[:top])
+            rows.append({"result": name, "drivers (rank correlation)": drivers})
+    return rows
+
+
+def shown_results(run: Run) -> list[str]:
+    """The results a wide table shows: the methodology's headline ones (all of them if it names none)."""
+    names = [n for n in dict.fromkeys(run.method.headline.values()) if n in run.results] if run.method else []
+    return names or list(run.results)
+
+
+def sweep_rows(runs: list[Run], every_result: bool = True) -> tuple[list[dict], list[str]]:
+    """(one row per point of a sweep, the columns): the swept values, then results as
+    `methodology.result [unit]` (every result, or each methodology's headline ones)."""
+    first = runs[0]
+    keys = list(first.points)
+    n = len(first.points[keys[0]])
+    rows = [{"point": i + 1, **{k: first.points[k][i] for k in keys}} for i in range(n)]
+    columns = ["point", *keys]
+    for run in runs:
+        for name in run.results if every_result else shown_results(run):
+            r = run.results[name]
+            column = f"{run.methodology}.{name} [{r.unit}]" if r.unit else f"{run.methodology}.{name}"
+            columns.append(column)
+            values = np.broadcast_to(r.value, (n,))
+            for row, v in zip(rows, values, strict=True):
+                row[column] = float(v)
+    return rows, columns
 
 
 def input_rows(run: Run) -> list[dict]:
@@ -51,20 +99,31 @@ def input_rows(run: Run) -> list[dict]:
 
 
 def to_csv(runs: list[Run]) -> str:
-    """One row per result and per input: methodology, kind, name, value, unit, total, source."""
+    """One row per result and per input: methodology, kind, name, value, unit, total, source (and p5, p50,
+    p95, mean when sampled). A sweep is one row per point instead (`sweep_rows`)."""
+    if runs and runs[0].points is not None:
+        rows, columns = sweep_rows(runs)
+        return plain_csv([{c: (repr(r[c]) if isinstance(r[c], float) else r[c]) for c in columns} for r in rows])
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\n")
-    writer.writerow(["scenario", "methodology", "kind", "name", "value", "unit", "total", "source"])
+    sampled = any(run.uncertainty for run in runs)
+    writer.writerow(["scenario", "methodology", "kind", "name", "value", "unit", "total", "source"]
+                    + (list(SPREAD_COLUMNS) if sampled else []))  # fmt: skip
     for run in runs:
         totals = run.totals() if run.requests != 1 else {}
+        spreads = (run.uncertainty or {}).get("results", {})
         for name, r in run.results.items():
             total = repr(float(totals[name].value[0])) if name in totals else ""
+            sp = spreads.get(name)
+            spread = [repr(getattr(sp, k)) if sp else "" for k in SPREAD_COLUMNS] if sampled else []
             writer.writerow(
                 [run.scenario.name, run.methodology, "result", name, repr(float(r.value[0])), r.unit, total, ""]
+                + spread
             )
         for name, v in run.inputs.items():
             writer.writerow(
                 [run.scenario.name, run.methodology, "input", name, repr(float(v.value[0])), v.unit, "", v.source]
+                + ([""] * len(SPREAD_COLUMNS) if sampled else [])
             )
     return out.getvalue()
 
@@ -79,13 +138,24 @@ def markdown_table(rows: list[dict], columns: list[str]) -> str:
 
 
 def to_markdown(runs: list[Run]) -> str:
+    if runs and runs[0].points is not None:
+        rows, columns = sweep_rows(runs, every_result=False)
+        shown = [{c: (number(r[c]) if isinstance(r[c], float) else r[c]) for c in columns} for r in rows]
+        return f"## {runs[0].scenario.name}: sweep of {len(rows)} points\n\n" + markdown_table(shown, columns) + "\n"
     parts = []
     for run in runs:
         parts.append(f"## {run.scenario.name}: {run.methodology} {run.version}\n")
         columns = (
-            ["name", "value", "unit"] + (["total"] if run.requests != 1 and run.totals() else []) + ["description"]
+            ["name", "value", "unit"]
+            + (["total"] if run.requests != 1 and run.totals() else [])
+            + (list(SPREAD_COLUMNS) if run.uncertainty else [])
+            + ["description"]
         )
         parts.append(markdown_table(result_rows(run), columns) + "\n")
+        if run.uncertainty:
+            u = run.uncertainty
+            parts.append(f"### Sensitivity ({u['samples']} samples, seed {u['seed']})\n")
+            parts.append(markdown_table(sensitivity_rows(run), ["result", "drivers (rank correlation)"]) + "\n")
         parts.append("### Inputs\n")
         parts.append(markdown_table(input_rows(run), ["name", "value", "unit", "source"]) + "\n")
         for title, items in (("Assumptions", run.assumptions), ("Warnings", run.warnings)):
@@ -162,3 +232,47 @@ def memory_matrix(rows: list[dict], suffix: str, unit: str) -> tuple[list[dict],
         line = matrix.setdefault(r["model"], {"model": r["model"], "params (B)": f"{r['params_b']:.4g}"})
         line[r["precision"]] = f"{r['total' + suffix]:.4g} / {r['gpus_needed']}"
     return list(matrix.values()), ["model", "params (B)", *precisions]
+
+
+def batch_rows(data: dict) -> tuple[list[dict], list[str]]:
+    """Rows for people: the total, then one per --by group; columns: requests and each methodology's headline
+    results that add up (every one: --format json or csv)."""
+    names = [(m, n, r["unit"]) for m, results in data["totals"].items() for n, r in results.items()
+             if n in data["headline"].get(m, [])]  # fmt: skip
+    columns = [*data["by"], "requests"] + [f"{m}.{n} [{u}]" if u else f"{m}.{n}" for m, n, u in names]
+
+    def row(key, requests, totals):
+        out = {**key, "requests": number(requests)}
+        for (m, n, _), c in zip(names, columns[len(data["by"]) + 1 :], strict=True):
+            out[c] = number(totals.get(m, {}).get(n, {}).get("value", 0.0))
+        return out
+
+    rows = [row({b: "total" for b in data["by"]} if data["by"] else {}, data["requests"], data["totals"])]
+    rows += [row(g["key"], g["requests"], g["totals"]) for g in data["groups"]]
+    return rows, columns
+
+
+def batch_json(data: dict) -> str:
+    return json.dumps(data, indent=2) + "\n"
+
+
+def batch_csv(data: dict) -> str:
+    """The totals and groups as CSV, full precision."""
+    names = [(m, n, r["unit"]) for m, results in data["totals"].items() for n, r in results.items()]
+    rows = []
+    for key, requests, totals in [({b: "total" for b in data["by"]}, data["requests"], data["totals"])] + [
+        (g["key"], g["requests"], g["totals"]) for g in data["groups"]
+    ]:
+        out = {**key, "requests": repr(float(requests))}
+        for m, n, u in names:
+            out[f"{m}.{n} [{u}]" if u else f"{m}.{n}"] = repr(float(totals.get(m, {}).get(n, {}).get("value", 0.0)))
+        rows.append(out)
+    return plain_csv(rows)
+
+
+def batch_markdown(data: dict) -> str:
+    rows, columns = batch_rows(data)
+    title = f"## {data['log']}: {data['rows']:,} rows, {data['requests']:,.6g} requests"
+    if data["skipped"]:
+        title += f", {data['skipped']:,} bad rows skipped"
+    return title + "\n\n" + markdown_table(rows, columns) + "\n"

@@ -15,6 +15,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from . import uncertainty
 from .errors import ImpactError, Location, Problem
 from .methodology import Binding, Input, Methodology
 from .scenario import Override, Scenario
@@ -29,6 +30,8 @@ class Value:
     unit: str
     source: str
     location: Location | None = None
+    binding: Binding | None = None  # the catalog or scenario field it was read from, if any
+    spread: object = None  # an uncertainty.Dist when the value is uncertain (a range or a distribution)
 
 
 def resolve(method: Methodology, scenario: Scenario, overrides: dict[str, Override], n: int = 1):
@@ -64,6 +67,9 @@ def resolve(method: Methodology, scenario: Scenario, overrides: dict[str, Overri
 def _override(method: Methodology, override: Override, n: int) -> Value:
     unit = method.unit_of(override.name)
     raw = override.raw
+    if isinstance(raw, dict):  # a range or a distribution, in the input's own unit
+        dist = uncertainty.parse(raw, override.loc)
+        return Value(np.full(n, dist.point), unit, override.source, override.location, spread=dist)
     try:
         number = float(raw)
     except (TypeError, ValueError):
@@ -88,14 +94,14 @@ def _bound(item: Input, method: Methodology, scenario: Scenario, n: int, warning
     misses = []
     found = first_binding(item, scenario, misses)
     if found is not None:
-        binding, number, entry, location = found
+        binding, number, entry, location, dist = found
         scale = f" x {item.scale:g}" if item.scale != 1 else ""
         cite = entry.data.get("source") if entry.catalog in ("request", "hardware") else entry.cite(binding.field)
         what = f"{binding.entity if entry.catalog in ('request', 'hardware') else entry.id}." + _field_text(
             binding, scenario
         )
         source = f"{entry.file}:{location.line}: {what}{scale}" + (f"; {cite}" if cite else "")
-        return Value(np.full(n, number), item.unit, source, location)
+        return Value(np.full(n, number), item.unit, source, location, binding, dist)
     reasons = "; ".join(reason for _, reason in misses)
     if item.default is not None:
         if misses:
@@ -117,13 +123,13 @@ def _bound(item: Input, method: Methodology, scenario: Scenario, n: int, warning
 
 
 def first_binding(item: Input, scenario: Scenario, misses: list):
-    """(binding, value x scale, entry, location) from the first of the input's bindings that the scenario's
-    entries answer, or None after noting each (location, reason) in `misses`."""
+    """(binding, value x scale, entry, location, Dist or None) from the first of the input's bindings that the
+    scenario's entries answer, or None after noting each (location, reason) in `misses`."""
     for binding in item.bindings:
         found = lookup(binding, scenario, misses)
         if found is not None:
-            number, entry, location = found
-            return binding, number * item.scale, entry, location
+            number, entry, location, dist = found
+            return binding, number * item.scale, entry, location, dist and dist.scaled(item.scale)
     return None
 
 
@@ -135,7 +141,8 @@ def _field_text(binding: Binding, scenario: Scenario) -> str:
 
 
 def lookup(binding: Binding, scenario: Scenario, misses: list):
-    """(number, entry, location) for a binding, or None after noting (location, reason) in `misses`."""
+    """(number, entry, location, Dist or None) for a binding, or None after noting (location, reason) in
+    `misses`. An uncertain field (a range or a distribution) answers with its point value and its Dist."""
     entry = scenario.entities.get(binding.entity)
     if entry is None:
         if binding.entity in scenario.missing:  # e.g. no location: say so when a formula needs the region
@@ -153,9 +160,13 @@ def lookup(binding: Binding, scenario: Scenario, misses: list):
     elif value is None:
         misses.append((entry.loc(), f"{_name(entry)} has no {binding.field}"))
         return None
+    if uncertainty.is_uncertain(value):
+        path = (binding.field, key) if binding.key_entity else (binding.field,)
+        dist = uncertainty.parse(value, lambda k: entry.loc(*path, *([k] if k else [])))
+        return dist.nominal, entry, location, dist
     if isinstance(value, bool) or not isinstance(value, (int, float)):
         raise ImpactError(Problem(location, f"{binding} is {value!r}, not a number", "a number"))
-    return float(value), entry, location
+    return float(value), entry, location, None
 
 
 def _name(entry) -> str:

@@ -23,7 +23,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from .errors import ImpactError, Location, Problem
-from .loader import Doc, load_file
+from .loader import Doc
 from .tree import Entry, Tree
 
 DEFAULTS = {"precision": "fp16", "deployment": "cloud", "calibration": "default"}
@@ -34,9 +34,15 @@ class Override:
     """A value given for a name with `set:` or `--set`: a number or a quantity string."""
 
     name: str
-    raw: float | str
+    raw: float | str | dict  # a dict: a range or a distribution (engine.uncertainty)
     source: str
     location: Location
+    doc: Doc | None = None  # where `raw` was written, to place errors inside a distribution
+
+    def loc(self, key: str | None = None) -> Location:
+        if self.doc is None or key is None:
+            return self.location
+        return self.doc.loc(("set", self.name, key))
 
 
 @dataclass
@@ -64,10 +70,25 @@ def load_scenario(source: str | Path | Mapping, tree: Tree) -> Scenario:
     """Load and resolve a scenario from a YAML file path or an already-parsed mapping."""
     if isinstance(source, Mapping):
         doc = Doc("<mapping>", dict(source))
+        tree.schemas.validate(doc, "scenario")
     else:
-        doc = load_file(source)
-    tree.schemas.validate(doc, "scenario")
+        from .cache import load_validated
+
+        doc = load_validated(Path(source), "scenario", tree.schemas)
     return _resolve(doc, tree)
+
+
+def vary(base: Scenario, tree: Tree, choices: dict[str, str]) -> Scenario:
+    """The base scenario with other choices (model, precision, hardware, server, location, deployment,
+    calibration: catalog ids), resolved like a scenario written with them. A `hardware` or `server` choice
+    keeps the base's GPU count."""
+    data = {**base.doc.data, **{k: v for k, v in choices.items() if k not in ("hardware", "server")}}
+    hw = {("accelerator" if k == "hardware" else k): v for k, v in choices.items() if k in ("hardware", "server")}
+    if hw:
+        given = data.get("hardware")
+        kept = {"gpus": given["gpus"]} if isinstance(given, dict) and "gpus" in given else {}
+        data["hardware"] = {**kept, **hw}
+    return _resolve(Doc(base.doc.file, data, base.doc.marks, base.doc.path), tree)
 
 
 def _scenario_entry(doc: Doc, kind: str, data: dict, prefix: tuple) -> Entry:
@@ -107,7 +128,9 @@ def _resolve(doc: Doc, tree: Tree) -> Scenario:
             for i, n in enumerate(names)
         ]
     overrides = {
-        name: Override(name, value, f"{doc.file}:{doc.loc(('set', name)).line}: set.{name}", doc.loc(("set", name)))
+        name: Override(
+            name, value, f"{doc.file}:{doc.loc(('set', name)).line}: set.{name}", doc.loc(("set", name)), doc
+        )
         for name, value in (data.get("set") or {}).items()
     }
     default_name = Path(doc.file).stem if doc.path else "scenario"

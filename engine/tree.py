@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from .errors import ImpactError, Location, Problem, display_path, suggest
-from .loader import Doc, load_file
+from .loader import Doc
 from .methodology import Methodology, Optimization, parse, parse_optimization
 from .schema import Schemas
 
@@ -71,9 +71,10 @@ class Tree:
         return path.resolve().relative_to(self.root).as_posix()
 
     def load(self, path: Path, kind: str) -> Doc:
-        doc = load_file(path)
-        self.schemas.validate(doc, kind)
-        return doc
+        """A file of the tree, parsed and validated (or taken from the cache of valid files: engine.cache)."""
+        from .cache import load_validated
+
+        return load_validated(path, kind, self.schemas)
 
     def file_hash(self, relative: str) -> str:
         """sha256 of a file of the tree, by its path relative to the root."""

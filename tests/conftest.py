@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import os
 import shutil
+import tempfile
 from pathlib import Path
 
 import pytest
@@ -10,6 +12,8 @@ from click.testing import CliRunner
 
 REPO = Path(__file__).resolve().parent.parent
 TREE_PARTS = ("formulas", "catalogs", "schemas", "scenarios")
+# the cache of validated files (engine.cache) goes to a folder of this test session, not the user's ~/.cache
+os.environ["IMPACT_CACHE_DIR"] = tempfile.mkdtemp(prefix="impact-test-cache-")
 
 
 def pytest_addoption(parser):

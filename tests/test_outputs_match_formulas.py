@@ -50,9 +50,12 @@ def test_json_results_follow_from_the_reported_inputs(scenario, runner):
     assert result.exit_code == 0, result.stderr
     checked = 0
     for run in json.loads(result.stdout)["runs"]:
-        inputs = {name: v["value"] for name, v in run["inputs"].items()}
-        by_hand = {"scope3": scope3_by_hand, "memory": memory_by_hand}[run["methodology"]](inputs)
-        for name, value in by_hand.items():
-            assert run["results"][name]["value"] == pytest.approx(value, rel=1e-12), name
-            checked += 1
+        points = run["points"]["count"] if "points" in run else None  # a sweep: every input and result is a list
+        for i in range(points or 1):
+            inputs = {name: v["value"][i] if points else v["value"] for name, v in run["inputs"].items()}
+            by_hand = {"scope3": scope3_by_hand, "memory": memory_by_hand}[run["methodology"]](inputs)
+            for name, value in by_hand.items():
+                found = run["results"][name]["value"]
+                assert (found[i] if points else found) == pytest.approx(value, rel=1e-12), name
+                checked += 1
     assert checked >= 8

@@ -1,0 +1,515 @@
+"""Evaluate a request log: one request per row, read in chunks, totals and breakdowns accumulated.
+
+A log is CSV (a header line, then one request per line) or JSON Lines (one object per line). Each column
+names something that varies by request (`points.CHOICES`: model, hardware, location, ...; `points.FIELDS`:
+input_tokens, output_tokens, gpus; or any input or formula of the methodologies) and overrides the base
+scenario row by row; a `requests` column weighs a row as that many identical requests. A column that names
+nothing is an error (a misspelt `ouput_tokens` would otherwise silently take the scenario's value), unless
+it is listed in `ignore`.
+
+The file is read by pandas in chunks of `CHUNK_ROWS` rows, so memory stays flat whatever its size: each chunk
+is validated column by column (vectorized: a non-numeric, missing, negative or fractional token count, an
+unknown catalog id), its distinct combinations of choices are resolved once and cached across chunks
+(`points.Points`), every formula is evaluated once over the chunk, and totals are added up per `--by`
+group with `np.bincount`. A bad row stops the run with its file, line and column, or with `skip_bad_rows` is
+counted and listed (the first `LISTED`) and left out of the totals.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+import os
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+from .errors import ImpactError, Location, Problem, display_path, suggest
+from .points import CHOICES, FIELD_RULES, FIELDS, Column, Points, combinations, kind_of, known_names
+
+CHUNK_ROWS = 200_000
+LISTED = 20  # bad rows listed by --skip-bad-rows; all are counted
+WEIGHT = "requests"
+
+
+@dataclass
+class BadRow:
+    line: int
+    column: str
+    message: str
+    expected: str
+
+    def problem(self, log: Log) -> Problem:
+        return Problem(Location(log.shown, self.line, log.column_of(self.line, self.column), f"$.{self.column}"),
+                       self.message, self.expected)  # fmt: skip
+
+
+@dataclass
+class Log:
+    """A request log on disk: its format, its columns, and its rows in chunks."""
+
+    path: Path
+    shown: str
+    fmt: str  # "csv" or "jsonl"
+    columns: list[str]
+
+    @classmethod
+    def open(cls, path: str | Path) -> Log:
+        path = Path(path)
+        shown = display_path(path)
+        if not path.is_file():
+            what = "is a directory" if path.is_dir() else "no such file"
+            raise ImpactError(Problem(Location(shown, 0), what, "a CSV or JSON Lines file, one request per row"))
+        fmt = "jsonl" if path.suffix.lower() in (".jsonl", ".ndjson", ".json") else "csv"
+        with path.open(encoding="utf-8", errors="replace", newline="") as fh:
+            first = fh.readline()
+        if not first.strip():
+            wanted = "a header line naming the columns" if fmt == "csv" else "one JSON object per line"
+            raise ImpactError(Problem(Location(shown, 1), "the log is empty", wanted))
+        if fmt == "csv":
+            columns = [c.strip() for c in next(csv.reader([first]))]
+        else:
+            try:
+                row = json.loads(first)
+            except json.JSONDecodeError as exc:
+                raise ImpactError(Problem(Location(shown, 1, exc.colno), f"not JSON: {exc.msg}",
+                                          "one JSON object per line")) from None  # fmt: skip
+            if not isinstance(row, dict):
+                raise ImpactError(Problem(Location(shown, 1), "the line is not a JSON object", '{"model": ...}'))
+            columns = list(row)
+        return cls(path, shown, fmt, columns)
+
+    @property
+    def first_line(self) -> int:
+        return 2 if self.fmt == "csv" else 1
+
+    def chunks(self, rows: int, text_columns: list[str]):
+        """(DataFrame, line of its first row, bytes read so far) per chunk."""
+        import pandas as pd
+
+        line = self.first_line
+        with self.path.open("rb") as fh:
+            if self.fmt == "csv":
+                reader = pd.read_csv(fh, chunksize=rows, dtype={c: str for c in text_columns},
+                                     skip_blank_lines=False, skipinitialspace=True)  # fmt: skip
+            else:
+                reader = pd.read_json(fh, lines=True, chunksize=rows, dtype=False)
+            try:
+                for frame in reader:
+                    yield frame, line, fh.tell()
+                    line += len(frame)
+            except (ValueError, pd.errors.ParserError) as exc:
+                what = f"cannot read the log: {exc}".splitlines()[0]
+                wanted = f"well-formed {'CSV' if self.fmt == 'csv' else 'JSON Lines'}"
+                raise ImpactError(Problem(Location(self.shown, line), what, wanted)) from None
+
+    def column_of(self, line: int, column: str) -> int:
+        """The 1-based character column where `column`'s value starts on `line` (read again, for messages)."""
+        text = None
+        with self.path.open(encoding="utf-8", errors="replace") as fh:
+            for number, found in enumerate(fh, 1):
+                if number == line:
+                    text = found
+                    break
+        if text is None:
+            return 1
+        if self.fmt == "jsonl":
+            return max(text.find(f'"{column}"'), 0) + 1
+        if column not in self.columns or '"' in text:
+            return 1
+        fields = text.rstrip("\r\n").split(",")
+        index = self.columns.index(column)
+        return sum(len(f) + 1 for f in fields[:index]) + 1
+
+
+@dataclass
+class Totals:
+    """What a batch adds up: requests and extensive results, overall and per --by group."""
+
+    requests: float = 0.0
+    rows: int = 0
+    skipped: int = 0
+    bad: list[BadRow] = field(default_factory=list)
+    sums: dict[str, dict[str, float]] = field(default_factory=dict)  # methodology -> result -> total
+    groups: dict[tuple, dict] = field(default_factory=dict)  # by-values -> {"requests", "sums": {m: {r: v}}}
+
+
+class Batch:
+    """A base scenario, its methodologies, and the columns of one log: evaluates the log chunk by chunk."""
+
+    def __init__(self, scenario, tree, methods, overrides, log: Log, by=(), ignore=(), outputs=None):
+        self.scenario, self.tree, self.methods, self.log = scenario, tree, methods, log
+        self.kinds = self._kinds(ignore)
+        self.by = self._by(list(by))
+        self.outputs = outputs or {}  # methodology -> result names written per request (--out)
+        extensive = {m.name: [n for n, f in m.formulas.items() if f.extensive] for m in methods}
+        self.targets = {m.name: list(dict.fromkeys(extensive[m.name] + self.outputs.get(m.name, []))) for m in methods}
+        self.points = Points(scenario, tree, methods, overrides, self._placeholders())
+        self.known_ids: dict[tuple[str, str], bool] = {}
+        self.totals = Totals(sums={m.name: dict.fromkeys(extensive[m.name], 0.0) for m in methods})
+        self.units = {m.name: {n: f.unit for n, f in m.formulas.items()} for m in methods}
+
+    def _kinds(self, ignore) -> dict[str, str]:
+        kinds, names = {}, known_names(self.methods) + [WEIGHT]
+        for i, column in enumerate(self.log.columns):
+            if column in ignore:
+                continue
+            kind = "weight" if column == WEIGHT else kind_of(column, self.methods)
+            if kind is None:
+                where = Location(self.log.shown, 1, self._header_col(i), f"$.{column}")
+                raise ImpactError(Problem(where, f"unknown column '{column}': no scenario key, input or formula has "
+                                          "that name", "model, hardware, location, input_tokens, output_tokens, "
+                                          "requests, an input or formula name, or --ignore " + column,
+                                          suggest(column, names)))  # fmt: skip
+            kinds[column] = kind
+        return kinds
+
+    def _header_col(self, index: int) -> int:
+        if self.log.fmt == "jsonl":
+            return 1
+        return sum(len(c) + 1 for c in self.log.columns[:index]) + 1
+
+    def _by(self, by: list[str]) -> list[str]:
+        for name in by:
+            if name not in self.kinds and name not in CHOICES:
+                raise ImpactError(Problem(Location(None, path=f"--by {name}"), f"cannot group by '{name}'",
+                                          "a column of the log or one of " + ", ".join(CHOICES),
+                                          suggest(name, [*self.kinds, *CHOICES])))  # fmt: skip
+        return by
+
+    def _placeholders(self) -> dict[str, float]:
+        """A valid value for each numeric column, to resolve scenarios with before columns replace it."""
+        out = {}
+        for column, kind in self.kinds.items():
+            if kind == "field":
+                out[column] = float(FIELD_RULES[column][0] or 1)
+            elif kind == "override":
+                item = next((m.inputs[column] for m in self.methods if column in m.inputs), None)
+                low = item.minimum if item and item.minimum is not None else None
+                high = item.maximum if item and item.maximum is not None else None
+                out[column] = float(np.ceil(low)) if low is not None and low > 1 else min(1.0, high or 1.0)
+        return out
+
+    # -- one chunk ------------------------------------------------------------------------------------------
+
+    def chunk(self, frame, first_line: int, skip_bad: bool) -> dict[str, dict[str, np.ndarray]]:
+        """Validate and evaluate one chunk; add to the totals. Returns the kept rows' line numbers and, per
+        methodology, the results asked for (`outputs`)."""
+        n = len(frame)
+        bad = np.zeros(n, dtype=bool)
+        reasons: list[tuple[np.ndarray, str, Callable]] = []  # (mask, column, describe(i) -> (message, expected))
+        numbers, choices = {}, {}
+        for column, kind in self.kinds.items():
+            series = frame[column]
+            if kind == "choice":
+                codes, levels, mask, describe = self._choice(series, column)
+                choices[column] = (codes, levels)
+            else:
+                values, mask, describe = self._numbers(series, column, kind)
+                numbers[column] = values
+            reasons.append((mask, column, describe))
+            bad |= mask
+        codes, combos = np.zeros(n, dtype=np.intp), [{}]
+        if choices:
+            cols = [Column(c, np.where(bad, 0, k), c, Location(None), lv) for c, (k, lv) in choices.items()]
+            codes, combos = combinations(cols, n)
+            failed = self._unresolved(codes, combos, bad)
+            if failed:
+                mask = np.isin(codes, list(failed)) & ~bad
+                reasons.append((mask, next(iter(choices)), lambda i: failed[int(codes[i])]))
+                bad |= mask
+        if bad.any():
+            self._report_bad(reasons, bad, first_line, skip_bad)
+        keep = ~bad
+        kept = int(keep.sum())
+        self.totals.rows += kept
+        out = {"line": np.flatnonzero(keep) + first_line}
+        if kept == 0:
+            return out
+        weights = numbers.pop(WEIGHT)[keep] if WEIGHT in numbers else None
+        self.totals.requests += float(weights.sum()) if weights is not None else kept
+        columns = {c: Column(c, v[keep], f"{self.log.shown} column {c}", Location(self.log.shown, 1, path=c))
+                   for c, v in numbers.items()}  # fmt: skip
+        groups = self._groups(frame, keep, kept)
+        for method in self.methods:
+            mine = {c: col for c, col in columns.items() if c in FIELDS or c in method.names()}
+            results, _ = self.points.evaluate(method, codes[keep], combos, mine, kept, self.targets[method.name])
+            self._add(method.name, results, weights, groups, kept)
+            wanted = self.outputs.get(method.name, [])
+            out[method.name] = {name: np.broadcast_to(results[name], (kept,)) for name in wanted}
+        return out
+
+    def _choice(self, series, column):
+        """(codes into levels, levels, bad mask, describe) for a column of catalog ids: missing or unknown
+        ids are bad."""
+        import pandas as pd
+
+        codes, levels = pd.factorize(series, use_na_sentinel=True)
+        levels = [str(v) for v in levels]
+        codes = np.asarray(codes, dtype=np.intp)
+        known = np.array([self._known(column, v) for v in levels] + [False], dtype=bool)
+        mask = ~known[codes]  # a missing value, code -1, takes the trailing False
+        catalog = CHOICES[column]
+
+        def describe(i):
+            if codes[i] < 0:
+                return "the value is missing", f"an id from {catalog}"
+            value = levels[codes[i]]
+            hint = suggest(value, list(self.tree.catalog(catalog)))
+            return f"unknown {column} '{value}'" + (f" ({hint})" if hint else ""), f"an id from {catalog}"
+
+        return codes, levels, mask, describe
+
+    def _numbers(self, series, column, kind):
+        import pandas as pd
+
+        values = pd.to_numeric(series, errors="coerce").to_numpy(dtype=np.float64, na_value=np.nan)
+        mask = ~np.isfinite(values)
+        high = None
+        if kind == "field":
+            low, expected = FIELD_RULES[column]
+            integer = True
+        elif kind == "weight":
+            low, expected, integer = None, "a positive number of requests", False
+            mask |= values <= 0
+        else:
+            item = next((m.inputs[column] for m in self.methods if column in m.inputs), None)
+            low = item.minimum if item else None
+            high = item.maximum if item else None
+            integer = bool(item and item.integer)
+            if high is not None:
+                mask |= values > high
+            expected = f"a number in {self._unit(column)}".rstrip(" in") + (f" >= {low:g}" if low is not None else "")
+        if low is not None:
+            mask |= values < low
+        if integer:
+            with np.errstate(invalid="ignore"):
+                mask |= np.floor(values) != values
+
+        def describe(i):
+            raw, value = series.iloc[i], values[i]
+            if _missing(raw):
+                return "the value is missing", expected
+            if not np.isfinite(value):
+                return f"{raw!r} is not a number" if isinstance(raw, str) else f"{value} is not finite", expected
+            if low is not None and value < low:
+                return f"{value:g} is less than {low:g}", expected
+            if kind == "weight":
+                return f"{value:g} is not positive", expected
+            if integer and value != np.floor(value):
+                return f"{value:g} is not a whole number", expected
+            return f"{value:g} is more than {high:g}", expected
+
+        return values, mask, describe
+
+    def _unit(self, name: str) -> str:
+        return next((m.unit_of(name) for m in self.methods if name in m.names()), "")
+
+    def _unresolved(self, codes, combos, bad) -> dict[int, tuple[str, str]]:
+        """{combination: (message, expected)} for the combinations that good rows use and that cannot be
+        resolved (a model without a field a formula needs and no default, ...)."""
+        failed = {}
+        for i in np.unique(codes[~bad]):
+            try:
+                self.points.resolve(combos[i])
+            except ImpactError as exc:
+                problem = exc.problems[0]
+                where = f" ({problem.location.file}:{problem.location.line})" if problem.location.file else ""
+                failed[int(i)] = (problem.message + where, problem.expected or "")
+        return failed
+
+    def _known(self, column: str, value: str) -> bool:
+        key = (column, value)
+        if key not in self.known_ids:
+            self.known_ids[key] = value in self.tree.catalog(CHOICES[column])
+        return self.known_ids[key]
+
+    def _report_bad(self, reasons, bad, first_line, skip_bad) -> None:
+        """Stop at the first bad row, or count them all and keep the first LISTED."""
+        rows = np.flatnonzero(bad)
+        self.totals.skipped += len(rows)
+        for i in rows[: 1 if not skip_bad else max(0, LISTED - len(self.totals.bad))]:
+            mask, column, describe = next(r for r in reasons if r[0][i])
+            row = BadRow(first_line + int(i), column, *describe(i))
+            if not skip_bad:
+                raise ImpactError(row.problem(self.log))
+            self.totals.bad.append(row)
+
+    def _groups(self, frame, keep, kept):
+        """(codes of each kept row's --by group, the groups' values)."""
+        import pandas as pd
+
+        if not self.by:
+            return np.zeros(kept, dtype=np.intp), [()]
+        parts = []
+        for name in self.by:
+            if name in self.kinds:
+                parts.append(frame[name].to_numpy()[keep])
+            else:  # not in the log: the base scenario's choice, the same for every row
+                parts.append(np.full(kept, _base_choice(self.scenario, name), dtype=object))
+        if len(parts) == 1:
+            codes, levels = pd.factorize(pd.Series(parts[0]).astype(str))
+            return np.asarray(codes), [(v,) for v in levels]
+        index = pd.MultiIndex.from_arrays([pd.Series(p).astype(str) for p in parts])
+        codes, levels = pd.factorize(index)
+        return np.asarray(codes), [tuple(v) for v in levels]
+
+    def _add(self, method: str, results, weights, groups, kept) -> None:
+        codes, levels = groups
+        sums = self.totals.sums[method]
+        for name in sums:
+            values = np.broadcast_to(results[name], (kept,))
+            weighted = values * weights if weights is not None else values
+            per_group = np.bincount(codes, weights=weighted, minlength=len(levels))
+            sums[name] += float(per_group.sum())
+            for level, total in zip(levels, per_group, strict=True):
+                group = self.totals.groups.setdefault(level, {"requests": 0.0, "sums": {}})
+                group["sums"].setdefault(method, {}).setdefault(name, 0.0)
+                group["sums"][method][name] += float(total)
+        if method == self.methods[0].name:
+            counts = np.bincount(codes, weights=weights, minlength=len(levels))
+            for level, count in zip(levels, counts, strict=True):
+                self.totals.groups.setdefault(level, {"requests": 0.0, "sums": {}})["requests"] += float(count)
+
+
+def _missing(value) -> bool:
+    try:
+        return value is None or value != value or (isinstance(value, str) and not value.strip())
+    except (TypeError, ValueError):
+        return False
+
+
+def _base_choice(scenario, name: str) -> str:
+    entity = {"hardware": "accelerator", "location": "region"}.get(name, name)
+    entry = scenario.entities.get(entity)
+    return entry.id if entry is not None else ""
+
+
+def text_columns(log: Log) -> list[str]:
+    return [c for c in log.columns if c in CHOICES]
+
+
+def file_size(path: Path) -> int:
+    return os.stat(path).st_size
+
+
+def output_names(methods, wanted: list[str]) -> dict[str, list[str]]:
+    """methodology -> results written per request: `wanted` (NAME or methodology.NAME), else the headline."""
+    if not wanted:
+        return {m.name: [n for n in dict.fromkeys(m.headline.values()) if n in m.formulas] for m in methods}
+    out: dict[str, list[str]] = {m.name: [] for m in methods}
+    every = [f"{m.name}.{n}" for m in methods for n in m.formulas]
+    for item in wanted:
+        method, _, name = item.rpartition(".")
+        hits = [m for m in methods if name in m.formulas and method in ("", m.name)]
+        if not hits:
+            raise ImpactError(Problem(Location(None, path=f"--result {item}"), f"no result '{item}'",
+                                      "a formula of the methodologies run, NAME or methodology.NAME",
+                                      suggest(item, every + [n for m in methods for n in m.formulas])))  # fmt: skip
+        for m in hits:
+            out[m.name].append(name)
+    return out
+
+
+def run_batch(log_path, scenario, tree, *, methodologies=None, set=None, optimizations=None, by=(), ignore=(),
+              out=None, results=(), skip_bad_rows=False, chunk_rows=CHUNK_ROWS, progress=None) -> Batch:  # fmt: skip
+    """Evaluate every request of a log against a base scenario; returns the Batch with its `totals`.
+    `out` (a CSV path) receives one row per request: its line and the results asked for. `progress`, if
+    given, is called with (bytes read, file size) after each chunk."""
+    from .api import prepare
+
+    log = Log.open(log_path)
+    scenario, methods, overrides = prepare(scenario, tree, methodologies, set, optimizations)
+    if "sweep" in scenario.doc.data:
+        raise ImpactError(Problem(scenario.doc.loc(("sweep",)), "a batch's base scenario cannot have a sweep",
+                                  "a scenario without sweep:"))  # fmt: skip
+    batch = Batch(scenario, tree, methods, overrides, log, by, ignore, output_names(methods, list(results)))
+    size = file_size(log.path)
+    writer = _Writer(out, batch) if out else None
+    try:
+        for frame, first_line, done in log.chunks(chunk_rows, text_columns(log)):
+            missing = [c for c in batch.kinds if c not in frame]
+            if missing:  # a JSON Lines file whose later objects lack a key of the first
+                frame = frame.reindex(columns=[*frame.columns, *missing])
+            rows = batch.chunk(frame, first_line, skip_bad_rows)
+            if writer:
+                writer.write(rows)
+            if progress:
+                progress(done, size)
+        if writer:
+            writer.close()
+    finally:
+        if writer:
+            writer.discard()
+    return batch
+
+
+class _Writer:
+    """Per-request results to a CSV file, written to a temporary file renamed into place at the end."""
+
+    def __init__(self, path, batch: Batch):
+        self.path = Path(path)
+        self.tmp = self.path.with_name(f".{self.path.name}.{os.getpid()}.tmp")
+        self.header = ["line"] + [
+            f"{m}.{n} [{batch.units[m][n]}]" if batch.units[m][n] else f"{m}.{n}"
+            for m, names in batch.outputs.items()
+            for n in names
+        ]
+        try:
+            self.fh = self.tmp.open("w", encoding="utf-8", newline="")
+        except OSError as exc:
+            raise ImpactError(Problem(Location(None, path=f"--out {path}"), f"cannot write: {exc.strerror}",
+                                      "a writable file path")) from None  # fmt: skip
+        self.fh.write(",".join(self.header) + "\n")
+
+    def write(self, rows: dict) -> None:
+        columns = [rows["line"]] + [rows[m][n] for m, names in self._outputs(rows) for n in names]
+        if len(rows["line"]):
+            block = np.column_stack([np.asarray(c, dtype=np.float64) for c in columns])
+            np.savetxt(self.fh, block, fmt=["%d"] + ["%.9g"] * (len(columns) - 1), delimiter=",")
+
+    @staticmethod
+    def _outputs(rows):
+        return [(m, list(v)) for m, v in rows.items() if m != "line"]
+
+    def close(self) -> None:
+        self.fh.close()
+        os.replace(self.tmp, self.path)
+
+    def discard(self) -> None:
+        if not self.fh.closed:
+            self.fh.close()
+        if self.tmp.exists():
+            self.tmp.unlink()
+
+
+def summary(batch: Batch) -> dict:
+    """The JSON document of a batch: totals, groups and the bad rows listed."""
+    t = batch.totals
+
+    def totals(sums):
+        return {
+            m: {n: {"value": v, "unit": batch.units[m][n]} for n, v in results.items()} for m, results in sums.items()
+        }
+
+    return {
+        "log": batch.log.shown,
+        "scenario": batch.scenario.file,
+        "rows": t.rows,
+        "requests": t.requests,
+        "skipped": t.skipped,
+        "bad_rows": [row.problem(batch.log).render() for row in t.bad],
+        "totals": totals(t.sums),
+        "headline": {
+            m.name: [n for n in dict.fromkeys(m.headline.values()) if n in t.sums[m.name]] for m in batch.methods
+        },
+        "by": list(batch.by),
+        "groups": [
+            {"key": dict(zip(batch.by, key, strict=True)), "requests": g["requests"], "totals": totals(g["sums"])}
+            for key, g in sorted(t.groups.items(), key=lambda kv: -kv[1]["requests"])
+        ]
+        if batch.by
+        else [],
+    }

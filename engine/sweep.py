@@ -1,0 +1,229 @@
+"""A scenario's `sweep:` block: the points it asks for, as columns.
+
+    sweep:
+      grid:                      # every combination, the first key varying slowest
+        output_tokens: [100, 1000, 10000]
+        hardware: [h100-sxm, a100-sxm-80gb]
+      zip:                       # paired lists of one length: one more axis of the grid
+        input_tokens: [500, 2000]
+        PUE: [1.1, 1.3]
+
+A key is a scenario choice (model, precision, hardware, server, location, deployment, calibration: catalog
+ids), a scenario field (input_tokens, output_tokens, gpus) or any input, constant or formula of the
+methodologies run (a number, or a quantity such as "700 W"). Every value is checked where it is written
+before anything is evaluated, and a sweep whose arrays would not fit in memory is refused with the size it
+would need.
+"""
+
+from __future__ import annotations
+
+import math
+import os
+
+import numpy as np
+
+from .errors import ImpactError, Problem, suggest
+from .points import CHOICES, FIELD_RULES, Column, kind_of, known_names
+from .scenario import Scenario
+from .tree import Tree
+from .units import UnitProblem, convert
+
+SWEEPABLE = ("model, precision, hardware, server, location, deployment, calibration, input_tokens, output_tokens, "
+             "gpus, or an input or formula name")  # fmt: skip
+BYTES_PER_VALUE = 8 * 3  # a float64 per point for each name, with room for numexpr's temporaries
+
+
+def available_memory() -> int:
+    """Bytes of memory available to this process now (MemAvailable), else the physical memory."""
+    try:
+        with open("/proc/meminfo") as fh:
+            for line in fh:
+                if line.startswith("MemAvailable:"):
+                    return int(line.split()[1]) * 1024
+    except OSError:
+        pass
+    return os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
+
+
+def check_fits(n: int, methods, where, what: str) -> None:
+    """Refuse `n` points whose arrays would take more than half the memory available."""
+    names = sum(len(m.names()) for m in methods)
+    need = n * names * BYTES_PER_VALUE
+    have = available_memory()
+    if need > have / 2:
+        most = max(1, int(have / 2 / (names * BYTES_PER_VALUE)))
+        raise ImpactError(Problem(where, f"{what} of {n:,} points would need about {_bytes(need)} of memory "
+                                  f"({_bytes(have)} available)", f"at most about {most:,} points"))  # fmt: skip
+
+
+def _bytes(n: float) -> str:
+    for unit in ("B", "KB", "MB", "GB", "TB", "PB"):
+        if n < 1000 or unit == "PB":
+            return f"{n:.3g} {unit}"
+        n /= 1000
+    return f"{n:.3g} PB"
+
+
+def columns(scenario: Scenario, tree: Tree, methods) -> tuple[int, dict[str, Column]]:
+    """(number of points, one column per swept key) for the scenario's sweep."""
+    doc = scenario.doc
+    spec = doc.data["sweep"]
+    grid, zipped = dict(spec.get("grid") or {}), dict(spec.get("zip") or {})
+    for key in grid.keys() & zipped.keys():
+        raise ImpactError(Problem(doc.loc(("sweep", "zip", key)), f"'{key}' is swept in both grid and zip",
+                                  "each key in one of them"))  # fmt: skip
+    if zipped:
+        lengths = {key: len(values) for key, values in zipped.items()}
+        if len(set(lengths.values())) > 1:
+            first = next(iter(lengths))
+            for key, length in lengths.items():
+                if length != lengths[first]:
+                    shown = ", ".join(f"{k}: {v}" for k, v in lengths.items())
+                    raise ImpactError(Problem(doc.loc(("sweep", "zip", key)), f"zip lists differ in length ({shown})",
+                                              f"{lengths[first]} values, as many as {first}"))  # fmt: skip
+    axes = [[key] for key in grid] + ([list(zipped)] if zipped else [])
+    shape = [len(grid[a[0]]) for a in axes[: len(grid)]] + ([len(next(iter(zipped.values())))] if zipped else [])
+    n = math.prod(shape)
+    check_fits(n, methods, doc.loc(("sweep",)), "a sweep")
+    index = np.unravel_index(np.arange(n), shape)
+    out = {}
+    for axis, keys in enumerate(axes):
+        for key in keys:
+            part = "grid" if key in grid else "zip"
+            raw = (grid if part == "grid" else zipped)[key]
+            values, levels = _values(key, raw, part, scenario, tree, methods)
+            where = doc.loc(("sweep", part, key))
+            source = f"{doc.file}:{where.line}: sweep.{part}.{key}"
+            out[key] = Column(key, values[index[axis]], source, where, levels)
+    return n, out
+
+
+def _values(key: str, raw: list, part: str, scenario: Scenario, tree: Tree, methods):
+    """(array, levels) for one swept key: codes into the ids for a choice, numbers otherwise."""
+    doc = scenario.doc
+    kind = kind_of(key, methods)
+    if kind is None or key == "requests":
+        names = known_names(methods)
+        raise ImpactError(Problem(doc.loc(("sweep", part, key)), f"cannot sweep '{key}': no scenario key, input, "
+                                  "constant or formula of the methodologies run has that name", SWEEPABLE,
+                                  suggest(key, names)))  # fmt: skip
+    if kind == "choice":
+        levels = []
+        for i, value in enumerate(raw):
+            where = doc.loc(("sweep", part, key, i))
+            if not isinstance(value, str):
+                raise ImpactError(Problem(where, f"{value!r} is not a catalog id", f"an id from {CHOICES[key]}"))
+            tree.entry(CHOICES[key], value, where)
+            levels.append(value)
+        distinct = list(dict.fromkeys(levels))
+        return np.array([distinct.index(v) for v in levels], dtype=np.intp), distinct
+    numbers = []
+    unit = next((m.unit_of(key) for m in methods if key in m.names()), "") if kind == "override" else ""
+    for i, value in enumerate(raw):
+        where = doc.loc(("sweep", part, key, i))
+        numbers.append(_number(key, value, kind, unit, methods, where))
+    return np.array(numbers, dtype=np.float64), None
+
+
+def _number(key, value, kind, unit, methods, where) -> float:
+    if isinstance(value, str):
+        if kind == "field":
+            raise ImpactError(Problem(where, f"{value!r} is not a number", FIELD_RULES[key][1]))
+        try:
+            value = convert(value, unit)
+        except UnitProblem as exc:
+            raise ImpactError(
+                Problem(where, str(exc), f"a number in {unit}, or a quantity convertible to it")
+            ) from None
+    if isinstance(value, bool) or not math.isfinite(value):
+        raise ImpactError(Problem(where, f"{value!r} is not a finite number", "a finite number"))
+    if kind == "field":
+        low, expected = FIELD_RULES[key]
+        if value < low:
+            raise ImpactError(Problem(where, f"{key} = {value:g} is less than {low}", expected))
+        if value != int(value):
+            raise ImpactError(Problem(where, f"{key} = {value:g} is not a whole number", expected))
+        return float(value)
+    for m in methods:
+        item = m.inputs.get(key)
+        if item is None:
+            continue
+        if item.minimum is not None and value < item.minimum:
+            raise ImpactError(Problem(where, f"{key} = {value:g} is less than the minimum of {item.minimum:g}",
+                                      f"{key} >= {item.minimum:g} {item.unit}".rstrip()))  # fmt: skip
+        if item.maximum is not None and value > item.maximum:
+            raise ImpactError(Problem(where, f"{key} = {value:g} is more than the maximum of {item.maximum:g}",
+                                      f"{key} <= {item.maximum:g} {item.unit}".rstrip()))  # fmt: skip
+        if item.integer and value != int(value):
+            raise ImpactError(Problem(where, f"{key} = {value:g} is not a whole number", "a whole number"))
+    return float(value)
+
+
+def placeholders(cols: dict[str, Column]) -> dict[str, float]:
+    """A valid value of each numeric column, to resolve the scenario with before columns replace it."""
+    return {name: float(col.values[0]) for name, col in cols.items() if col.levels is None}
+
+
+def plot(runs, path: str, x: str | None, y: str | None) -> None:
+    """A result against a swept key, one line per combination of the other swept values, saved to `path`."""
+    from .errors import Location
+    from .validate import require_matplotlib
+
+    first = runs[0]
+    if first.points is None:
+        raise ImpactError(Problem(Location(None, path=f"--plot {path}"), "the scenario has no sweep to plot",
+                                  "a scenario with a sweep: block"))  # fmt: skip
+    keys = list(first.points)
+    x = x or keys[0]
+    if x not in first.points:
+        raise ImpactError(Problem(Location(None, path=f"--x {x}"), f"'{x}' is not swept",
+                                  "one of " + ", ".join(keys), suggest(x, keys)))  # fmt: skip
+    run, name = _pick_result(runs, y)
+    matplotlib = require_matplotlib(path)
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    n = len(first.points[x])
+    others = [k for k in keys if k != x]
+    label_of = [", ".join(f"{k}={_short(first.points[k][i])}" for k in others) for i in range(n)]
+    values = np.broadcast_to(run.results[name].value, (n,))
+    fig, ax = plt.subplots(figsize=(7, 4.6))
+    numeric = all(isinstance(v, float) for v in first.points[x])
+    for label in dict.fromkeys(label_of):
+        idx = [i for i in range(n) if label_of[i] == label]
+        xs = [first.points[x][i] for i in idx]
+        ax.plot(xs, values[idx], marker="o", label=label or name)
+    if numeric and min(first.points[x]) > 0 and max(first.points[x]) / min(first.points[x]) >= 100:
+        ax.set_xscale("log")
+    if values.min() > 0 and values.max() / values.min() >= 100:
+        ax.set_yscale("log")
+    ax.set_xlabel(x)
+    unit = run.results[name].unit
+    ax.set_ylabel(f"{run.methodology}.{name}" + (f" [{unit}]" if unit else ""))
+    ax.set_title(f"{first.scenario.name}: {name} against {x}")
+    if others:
+        ax.legend(fontsize=8)
+    fig.tight_layout()
+    fig.savefig(path, dpi=120)
+    plt.close(fig)
+
+
+def _short(value) -> str:
+    return f"{value:g}" if isinstance(value, float) else str(value)
+
+
+def _pick_result(runs, y: str | None):
+    """(run, result name) for `--y NAME` or `--y methodology.NAME`; default: the first run's energy headline."""
+    from .errors import Location
+
+    if y is None:
+        run = runs[0]
+        return run, run.method.headline.get("energy") or next(iter(run.results))
+    method, _, name = y.rpartition(".")
+    found = [r for r in runs if name in r.results and method in ("", r.methodology)]
+    every = [f"{r.methodology}.{n}" for r in runs for n in r.results]
+    if not found:
+        hint = suggest(y, every + [n for r in runs for n in r.results])
+        raise ImpactError(Problem(Location(None, path=f"--y {y}"), f"no result '{y}'",
+                                  "a result such as " + ", ".join(every[:4]) + ", ...", hint))  # fmt: skip
+    return found[0], name
