@@ -12,13 +12,10 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from jsonschema import Draft202012Validator
-from referencing import Registry, Resource
-
 from .errors import ImpactError, Problem, suggest
 from .loader import Doc
 
-KINDS = ("scenario", "formulas", "catalog", "optimization", "benchmarks")
+KINDS = ("scenario", "formulas", "catalog", "optimization", "benchmarks", "golden")
 
 
 class Schemas:
@@ -29,8 +26,10 @@ class Schemas:
         self._registry = None
         self._validators = {}
 
-    def _load(self) -> Registry:
+    def _load(self):
         if self._registry is None:
+            from referencing import Registry, Resource  # deferred: a run whose files are cached never validates
+
             resources = []
             for path in sorted(self.directory.glob("*.json")):
                 schema = json.loads(path.read_text(encoding="utf-8"))
@@ -38,11 +37,24 @@ class Schemas:
             self._registry = Registry().with_resources(resources)
         return self._registry
 
+    def fingerprint(self) -> str:
+        """A hash of every schema file: a change to any schema invalidates what was validated with it."""
+        if not hasattr(self, "_fingerprint"):
+            import hashlib
+
+            digest = hashlib.sha256()
+            for path in sorted(self.directory.glob("*.json")):
+                digest.update(path.name.encode() + b"\0" + path.read_bytes())
+            self._fingerprint = digest.hexdigest()
+        return self._fingerprint
+
     def names(self) -> list[str]:
         return sorted(p.stem for p in self.directory.glob("*.json"))
 
-    def validator(self, schema_id: str) -> Draft202012Validator:
+    def validator(self, schema_id: str):
         if schema_id not in self._validators:
+            from jsonschema import Draft202012Validator
+
             schema = self._load().contents(schema_id)
             self._validators[schema_id] = Draft202012Validator(schema, registry=self._registry)
         return self._validators[schema_id]
@@ -219,6 +231,7 @@ def _problems(doc: Doc, error):
         "minLength": lambda: "the text is empty",
         "minItems": lambda: f"the list has fewer than {value} item(s)",
         "minProperties": lambda: f"the mapping has fewer than {value} key(s)",
+        "oneOf": lambda: f"{_show(instance)} matches more than one of the allowed forms",
     }
     defaults = {
         "minimum": f"a value of at least {value}",
@@ -231,6 +244,7 @@ def _problems(doc: Doc, error):
         "minLength": "a non-empty string",
         "minItems": f"at least {value} item(s)",
         "minProperties": f"at least {value} key(s)",
+        "oneOf": "exactly one of the allowed forms",
     }
     hint = suggest(instance, value) if kind == "enum" and isinstance(instance, str) else None
     if error.validator == "propertyNames" or (
