@@ -53,7 +53,7 @@ def reports_errors(command):
 def _console():
     from rich.console import Console
 
-    return Console(soft_wrap=False)
+    return Console(soft_wrap=False, highlight=False)
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -83,13 +83,20 @@ def main():
     is_flag=True,
     help="With --format json: add each formula's expression with its values substituted (see impact explain).",
 )
+@click.option("--samples", type=click.IntRange(min=1), metavar="N",
+              help="Draw N samples of every uncertain input (range, distribution): p5, p50, p95, mean.")  # fmt: skip
+@click.option("--seed", type=int, metavar="S", help="Seed of the random draws, for reproducible --samples.")
+@click.option("--plot", "plot_path", metavar="FILE.png", help="A sweep: draw --y against --x (matplotlib extra).")
+@click.option("--x", "x_name", metavar="NAME", help="With --plot: the swept key on the x axis (default: the first).")
+@click.option("--y", "y_name", metavar="RESULT", help="With --plot: the result drawn, NAME or methodology.NAME.")
 @root_option
 @reports_errors
-def run_command(scenario, sets, methodologies, optimizations, fmt, with_explain, root):
+def run_command(scenario, sets, methodologies, optimizations, fmt, with_explain, samples, seed, plot_path, x_name,
+                y_name, root):  # fmt: skip
     """Evaluate SCENARIO (a YAML file; the shipped chatbot example when omitted).
 
     Prints every result with its unit, and every input with its value, unit and source (file:line of the
-    catalog entry, scenario line, --set or default).
+    catalog entry, scenario line, --set or default). A scenario with a sweep: prints one row per point.
     """
     tree = open_tree(root)
     if scenario is None:
@@ -100,9 +107,44 @@ def run_command(scenario, sets, methodologies, optimizations, fmt, with_explain,
         methodologies=list(methodologies) or None,
         set=list(sets),
         optimizations=list(optimizations),
+        samples=samples,
+        seed=seed,
     )
+    if plot_path:
+        from .engine.sweep import plot
+
+        plot(runs, plot_path, x_name, y_name)
     to_json = functools.partial(report.to_json, explain=with_explain)
-    _emit(fmt, runs, {"json": to_json, "csv": report.to_csv, "markdown": report.to_markdown}, _print_tables)
+    printer = _print_sweep if runs and runs[0].points is not None else _print_tables
+    _emit(fmt, runs, {"json": to_json, "csv": report.to_csv, "markdown": report.to_markdown}, printer)
+    if plot_path:
+        click.echo(f"wrote {plot_path}", err=True)
+
+
+def _print_sweep(runs):
+    from rich.markup import escape
+    from rich.table import Table
+
+    rows, columns = report.sweep_rows(runs, every_result=False)
+    table = Table(title=f"{runs[0].scenario.name}: sweep of {len(rows)} points (every result: --format csv)",
+                  title_justify="left")  # fmt: skip
+    cells = {c: [report.number(r[c]) if isinstance(r[c], float) else str(r[c]) for r in rows] for c in columns}
+    for c in columns:
+        header = escape(c.split(".", 1)[1] if "." in c else c)  # methodology.result [unit]: drop the methodology
+        _fixed(table, header, cells[c], justify="right" if isinstance(rows[0][c], (int, float)) else "left")
+    for i in range(len(rows)):
+        table.add_row(*(escape(cells[c][i]) for c in columns))
+    console = _console()
+    needed = sum(col.min_width + 3 for col in table.columns) + 1  # never crop a number: widen instead
+    if needed > console.width:
+        from rich.console import Console
+
+        console = Console(soft_wrap=False, width=needed)
+    console.print(table)
+    for run in runs:
+        for label, items, style in (("assumption", run.assumptions, "dim"), ("warning", run.warnings, "yellow")):
+            for item in items:
+                console.print(f"[{style}]{run.methodology} {label}: {item}[/{style}]", markup=True, highlight=False)
 
 
 def _emit(fmt, data, renderers, print_table):
@@ -133,6 +175,9 @@ def _print_tables(runs):
         _fixed(results, "unit", [r["unit"] for r in rows])
         if totals:
             _fixed(results, f"total x {run.requests:g}", [r["total"] for r in rows], justify="right")
+        spread = report.SPREAD_COLUMNS if run.uncertainty else ()
+        for key in spread:
+            _fixed(results, key, [r[key] for r in rows], justify="right")
         described = console.width >= 110  # on a narrow terminal the numbers come first
         if described:
             results.add_column("description")
@@ -140,10 +185,19 @@ def _print_tables(runs):
             cells = (
                 [row["name"], row["value"], row["unit"]]
                 + ([row["total"]] if totals else [])
+                + [row[key] for key in spread]
                 + ([row["description"]] if described else [])
             )
             results.add_row(*map(escape, cells))
         console.print(results)
+        if run.uncertainty:
+            u = run.uncertainty
+            sensitivity = Table(title=f"sensitivity: {u['samples']} samples, seed {u['seed']}", title_justify="left")
+            sensitivity.add_column("result")
+            sensitivity.add_column("drivers (rank correlation)")
+            for row in report.sensitivity_rows(run):
+                sensitivity.add_row(*map(escape, row.values()))
+            console.print(sensitivity)
         inputs = Table(title="inputs", title_justify="left")
         rows = report.input_rows(run)
         _fixed(inputs, "input", [r["name"] for r in rows])
@@ -451,6 +505,94 @@ def validate_command(plot_path, group_kinds, fmt, root):
         )
 
 
+@main.command("batch")
+@click.argument("log", metavar="LOG")
+@click.option("--scenario", "scenario", required=True, metavar="BASE.yaml",
+              help="The base scenario; the log's columns override it row by row.")  # fmt: skip
+@click.option("--by", "by", multiple=True, metavar="COLUMN", help="Break the totals down by this column (repeatable).")
+@click.option("--out", "out", metavar="FILE.csv", help="Write one result row per request (its line and results).")
+@click.option("--result", "results", multiple=True, metavar="NAME",
+              help="A result to write with --out (repeatable; default: the headline results).")  # fmt: skip
+@click.option("--skip-bad-rows", is_flag=True, help="Count and list bad rows instead of stopping at the first.")
+@click.option("--ignore", "ignore", multiple=True, metavar="COLUMN", help="A log column to pass over (repeatable).")
+@set_option
+@click.option("--methodology", "methodologies", multiple=True, metavar="NAME", help="Run this methodology instead.")
+@optimization_option
+@click.option("--format", "fmt", type=click.Choice(FORMATS), default="table", show_default=True)
+@root_option
+@reports_errors
+def batch_command(log, scenario, by, out, results, skip_bad_rows, ignore, sets, methodologies, optimizations, fmt,
+                  root):  # fmt: skip
+    """Evaluate every request of LOG (CSV or JSON Lines, one request per row) against a base scenario.
+
+    Columns are scenario keys (model, hardware, location, precision, ...), request fields (input_tokens,
+    output_tokens, gpus), any input or formula name, or `requests` (a row's weight). Prints the totals, and
+    with --by a breakdown. Memory stays flat: the log is read in chunks.
+    """
+    from .engine.batch import run_batch, summary
+
+    tree = open_tree(root)
+    with _progress() as progress:
+        batch = run_batch(log, scenario, tree, methodologies=list(methodologies) or None, set=list(sets),
+                          optimizations=list(optimizations), by=by, ignore=ignore, out=out, results=results,
+                          skip_bad_rows=skip_bad_rows, progress=progress)  # fmt: skip
+    data = summary(batch)
+    _emit(fmt, data, {"json": report.batch_json, "csv": report.batch_csv, "markdown": report.batch_markdown},
+          _print_batch)  # fmt: skip
+    for line in data["bad_rows"]:
+        click.echo(f"skipped: {line}", err=True)
+    if data["skipped"] > len(data["bad_rows"]):
+        click.echo(f"skipped: ... and {data['skipped'] - len(data['bad_rows'])} more bad rows", err=True)
+    if out:
+        click.echo(f"wrote {out}", err=True)
+
+
+class _progress:
+    """A rich progress bar on stderr when it is a terminal; a no-op callback otherwise."""
+
+    def __enter__(self):
+        self.bar = None
+        if sys.stderr.isatty():
+            from rich.console import Console
+            from rich.progress import BarColumn, DownloadColumn, Progress, TimeRemainingColumn
+
+            self.bar = Progress("reading", BarColumn(), DownloadColumn(), TimeRemainingColumn(),
+                                console=Console(stderr=True), transient=True)  # fmt: skip
+            self.bar.start()
+            self.task = self.bar.add_task("log", total=None)
+        return self._update
+
+    def _update(self, done, size):
+        if self.bar is not None:
+            self.bar.update(self.task, completed=done, total=size)
+
+    def __exit__(self, *exc):
+        if self.bar is not None:
+            self.bar.stop()
+        return False
+
+
+def _print_batch(data):
+    from rich.markup import escape
+    from rich.table import Table
+
+    console = _console()
+    skipped = f", {data['skipped']:,} bad rows skipped" if data["skipped"] else ""
+    title = f"{data['log']}: {data['rows']:,} rows, {data['requests']:,.6g} requests{skipped} (base {data['scenario']})"
+    rows, columns = report.batch_rows(data)
+    table = Table(title=escape(title), title_justify="left")
+    for c in columns:
+        _fixed(table, escape(c), [str(r.get(c, "")) for r in rows], justify="left" if c in data["by"] else "right")
+    for r in rows:
+        table.add_row(*(escape(str(r.get(c, ""))) for c in columns))
+    needed = sum(col.min_width + 3 for col in table.columns) + 1
+    if needed > console.width:
+        from rich.console import Console
+
+        console = Console(soft_wrap=False, width=needed)
+    console.print(table)
+
+
 @main.command("explain")
 @click.argument("scenario")
 @click.argument("result")
@@ -593,6 +735,63 @@ def methodologies_command(root):
     for name, opt in sorted(tree.optimizations().items()):
         covers = ", ".join(opt.applies_to)
         click.echo(f"optimization {name} {opt.version} (for {covers}): {opt.description} [{opt.file}]")
+
+
+@main.command("diff")
+@click.argument("base")
+@click.argument("head", required=False)
+@click.option(
+    "--fail-above",
+    type=click.FloatRange(min=0),
+    metavar="PCT",
+    help="Exit 1 when any result changes by more than PCT percent (or cannot be compared), after the report.",
+)
+@click.option(
+    "--format", "fmt", type=click.Choice(["text", "json", "markdown"]), default="text", show_default=True,
+    help="markdown: a summary, a table and the reasons, for a pull-request comment.",
+)  # fmt: skip
+@root_option
+@reports_errors
+def diff_command(base, head, fail_above, fmt, root):
+    """Compare every scenario's results under two methodology trees, BASE and HEAD (each a directory or a git
+    revision; HEAD defaults to the working tree: --root, else the current directory when it holds formulas/
+    and catalogs/, else the shipped tree). Prints old and new values and the relative change, largest first,
+    and why: the formulas, inputs, constants, catalog values and calibration coefficients that differ, each
+    with the results it moves."""
+    from .engine import diff_report
+    from .engine.diff import diff
+
+    found = diff(base, head, root)
+    render = {"text": diff_report.to_text, "json": diff_report.to_json, "markdown": diff_report.to_markdown}[fmt]
+    click.echo(render(found, fail_above), nl=False)
+    if fail_above is not None and found.exceeding(fail_above):
+        sys.exit(1)
+
+
+@main.command("check")
+@click.option(
+    "--format", "fmt", type=click.Choice(["text", "json", "markdown", "github"]), default="text", show_default=True,
+    help="github: workflow commands (::error file=...,line=...::), annotations on a pull request's diff.",
+)  # fmt: skip
+@click.option(
+    "--update-golden",
+    is_flag=True,
+    help="Write each scenario's results to scenarios/golden/<scenario>.json (keeping their tolerances) "
+    "instead of comparing; review the diff before committing.",
+)
+@click.option("--verbose", "-v", is_flag=True, help="Also show notes: expectations met, golden drift within tolerance.")
+@root_option
+@reports_errors
+def check_command(fmt, update_golden, verbose, root):
+    """Check a methodology tree: every formulas, catalog and scenario file against its schema, the formula
+    graphs, units (dimensions and conversion factors) and binding scales, each scenario's expect: entries and
+    its golden results. Exit 0 when clean (warnings allowed), 1 on any error."""
+    from .engine.check import check, render
+
+    found = check(open_tree(root), update_golden=update_golden)
+    click.echo(render(found, fmt, verbose), nl=False)
+    if not found.ok:
+        sys.exit(1)
 
 
 if __name__ == "__main__":  # pragma: no cover
