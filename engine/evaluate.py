@@ -2,7 +2,9 @@
 
 One scenario is an array of length one; a sweep or a request log is a longer array and takes the same
 path. Each formula is evaluated once, in topological order, with an explicit `local_dict` holding only
-the names it reads and an empty `global_dict` (numexpr otherwise looks names up in the caller's frame).
+the names it reads and an empty `global_dict` (numexpr otherwise looks names up in the caller's frame). A
+single row skips numexpr, whose compile of each expression costs more than the arithmetic: numpy evaluates
+the expression's checked syntax tree instead, with the same operators and functions.
 Expressions were checked by `expressions.parse` when the methodology was loaded. Every result must be
 finite: numexpr returns inf for a division by zero without raising, so each result is checked and a bad
 one names the formula and the inputs that produced it. Comparisons give 0.0 or 1.0.
@@ -13,6 +15,7 @@ from __future__ import annotations
 import numexpr
 import numpy as np
 
+from . import expressions
 from .errors import ImpactError, Problem
 from .methodology import Methodology
 from .resolve import Value
@@ -26,8 +29,11 @@ def evaluate(method: Methodology, order: list[str], values: dict[str, Value], n:
         formula = method.formulas[name]
         local = {r: env[r] for r in formula.reads}
         try:
-            out = numexpr.evaluate(formula.expr, local_dict=local, global_dict={})
-        except Exception as exc:  # numexpr's own errors: report them at the formula
+            if n == 1:  # one row: numpy on a compiled expression, without numexpr's per-expression compile
+                out = _one_row(formula.expr, local)
+            else:
+                out = numexpr.evaluate(formula.expr, local_dict=local, global_dict={})
+        except Exception as exc:  # numexpr's (or numpy's) own errors: report them at the formula
             raise ImpactError(
                 Problem(
                     formula.location,
@@ -69,6 +75,22 @@ def _blame(method: Methodology, reads, values: dict[str, Value], env, i, seen=No
         if found:
             return f"{name} = {method.formulas[name].expr} = {_at(env[name], i):g}, where {found}"
     return None
+
+
+_FUNCTIONS = {"where": np.where, "minimum": np.minimum, "maximum": np.maximum, "ceil": np.ceil, "floor": np.floor,
+              "log": np.log, "exp": np.exp, "sqrt": np.sqrt, "abs": np.abs}  # fmt: skip
+_CODE: dict[str, object] = {}
+
+
+def _one_row(expr: str, local: dict) -> np.ndarray:
+    """An expression on one row with numpy: the same operators and functions as numexpr (Python's % and **,
+    true division, the FUNCTIONS of engine.expressions), evaluated from its checked syntax tree with no
+    builtins. tests/test_evaluate.py holds both paths to the same results."""
+    code = _CODE.get(expr)
+    if code is None:
+        code = _CODE[expr] = compile(expressions.parse(expr), "<formula>", "eval")
+    with np.errstate(all="ignore"):  # like numexpr: inf and nan are values here, reported by the caller
+        return eval(code, {"__builtins__": {}, **_FUNCTIONS}, local)  # noqa: S307 - a checked expression
 
 
 def _at(array: np.ndarray, i: int) -> float:
