@@ -215,7 +215,8 @@ def _problems(doc: Doc, error):
     if kind == "type":
         wanted = value if isinstance(value, str) else " or ".join(value)
         article = " or ".join(_ARTICLE.get(t, t) for t in ([value] if isinstance(value, str) else value))
-        message = f"{_show(instance)} is a {_type_name(instance)}, not {article}"
+        found = _type_name(instance)
+        message = f"{_show(instance)} is {'an' if found[0] in 'aeiou' else 'a'} {found}, not {article}"
         if wanted == "integer" and isinstance(instance, float):
             message = f"{_show(instance)} is not a whole number"
         yield Problem(doc.loc(path), message, _expected(error, article))

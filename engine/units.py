@@ -93,8 +93,15 @@ def check_units(method) -> list:
         formula = method.formulas[name]
         tree = ast.parse(formula.expr, mode="eval").body
         declared = parse_unit(formula.unit)
-        try:
+        try:  # on plain numbers: a zero constant divided by, say, is a problem of its own, not of units
             number = float(_walk(tree, plain, None))
+        except (ArithmeticError, ValueError, TypeError) as exc:
+            problems.append(Problem(formula.location, f"formula '{name}' cannot be evaluated on sample values "
+                                    f"({exc})", "an expression defined for positive inputs"))  # fmt: skip
+            plain[name], quantities[name] = SAMPLE, ureg.Quantity(SAMPLE, declared)
+            continue
+        quantity = None
+        try:
             quantity = _walk(tree, quantities, ureg)
             if not hasattr(quantity, "to"):
                 quantity = ureg.Quantity(float(quantity), ureg.dimensionless)
@@ -104,7 +111,8 @@ def check_units(method) -> list:
             plain[name], quantities[name] = SAMPLE, ureg.Quantity(SAMPLE, declared)
             continue
         except Exception:  # pint's DimensionalityError: the result's dimension differs from the declared one
-            problems.append(Problem(formula.location, f"formula '{name}' gives {_dims(quantity)}, but declares "
+            shown = _dims(quantity) if quantity is not None else "a quantity pint cannot combine"
+            problems.append(Problem(formula.location, f"formula '{name}' gives {shown}, but declares "
                                     f"'{formula.unit}' ({_dims(ureg.Quantity(1, declared))})",
                                     f"an expression in {formula.unit or 'a pure number'}"))  # fmt: skip
             plain[name], quantities[name] = SAMPLE, ureg.Quantity(SAMPLE, declared)

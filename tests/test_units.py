@@ -63,3 +63,14 @@ def test_grams_of_mass_are_not_grams_of_co2e():
     with pytest.raises(UnitProblem) as err:
         convert("50 g/kWh", "gCO2e/kWh")
     assert "cannot be converted to gCO2e/kWh" in str(err.value)
+
+
+def test_a_formula_that_divides_by_a_zero_constant_is_a_problem_not_a_crash(tree):
+    from dataclasses import replace
+
+    from impact.engine.units import check_units
+
+    method = tree.methodology("scope3", None)
+    constants = {**method.constants, "s_per_h": replace(method.constants["s_per_h"], value=0.0)}
+    problems = check_units(replace(method, constants=constants))
+    assert any("cannot be evaluated on sample values (float division by zero)" in p.message for p in problems)
