@@ -112,3 +112,14 @@ def test_spearman_of_a_monotone_and_of_an_independent_input():
     out = summarise({"y": np.exp(x)}, {"x": x, "noise": noise})["y"]
     assert out.sensitivity[0] == ("x", pytest.approx(1.0, abs=1e-9))
     assert abs(out.sensitivity[1][1]) < 0.05
+
+
+def test_samples_that_would_not_fit_in_memory_are_refused_with_their_size(tree, monkeypatch):
+    from impact.engine import sweep
+
+    monkeypatch.setattr(sweep, "available_memory", lambda: 1_000_000_000)
+    with pytest.raises(ImpactError) as caught:
+        run(UNCERTAIN, tree=tree, methodologies=["scope3"], samples=100_000_000, seed=1)
+    text = caught.value.render()
+    assert text.startswith("--samples: --samples of 100,000,000 points would need about")
+    assert "(1 GB available); expected at most about" in text
