@@ -26,7 +26,7 @@ import numpy as np
 
 from .errors import ImpactError, Location, Problem, suggest
 from .points import CHOICES, FIELD_RULES, FIELDS, Column, Points, combinations, kind_of, known_names
-from .requestlog import BadRow, Log, is_missing, file_size, text_columns
+from .requestlog import BadRow, Log, file_size, is_missing, text_columns
 
 CHUNK_ROWS = 200_000
 LISTED = 20  # bad rows listed by --skip-bad-rows; all are counted
