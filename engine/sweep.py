@@ -24,6 +24,7 @@ import numpy as np
 
 from .errors import ImpactError, Problem, suggest
 from .points import CHOICES, FIELD_RULES, Column, kind_of, known_names
+from .resolve import Value, check_range
 from .scenario import Scenario
 from .tree import Tree
 from .units import UnitProblem, convert
@@ -144,18 +145,9 @@ def _number(key, value, kind, unit, methods, where) -> float:
         if value != int(value):
             raise ImpactError(Problem(where, f"{key} = {value:g} is not a whole number", expected))
         return float(value)
-    for m in methods:
-        item = m.inputs.get(key)
-        if item is None:
-            continue
-        if item.minimum is not None and value < item.minimum:
-            raise ImpactError(Problem(where, f"{key} = {value:g} is less than the minimum of {item.minimum:g}",
-                                      f"{key} >= {item.minimum:g} {item.unit}".rstrip()))  # fmt: skip
-        if item.maximum is not None and value > item.maximum:
-            raise ImpactError(Problem(where, f"{key} = {value:g} is more than the maximum of {item.maximum:g}",
-                                      f"{key} <= {item.maximum:g} {item.unit}".rstrip()))  # fmt: skip
-        if item.integer and value != int(value):
-            raise ImpactError(Problem(where, f"{key} = {value:g} is not a whole number", "a whole number"))
+    for m in methods:  # the input's own minimum, maximum and integer rules, checked as a run checks them
+        if key in m.inputs:
+            check_range(m.inputs[key], Value(np.array([float(value)]), m.inputs[key].unit, "", where))
     return float(value)
 
 
