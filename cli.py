@@ -50,10 +50,16 @@ def reports_errors(command):
     return wrapper
 
 
-def _console():
+def _console(table=None):
+    """A console for stdout; with `table`, wide enough for its unwrapped columns (numbers are never cropped)."""
     from rich.console import Console
 
-    return Console(soft_wrap=False, highlight=False)
+    console = Console(soft_wrap=False, highlight=False)
+    if table is not None:
+        needed = sum(col.min_width + 3 for col in table.columns) + 1
+        if needed > console.width:
+            console = Console(soft_wrap=False, highlight=False, width=needed)
+    return console
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -134,17 +140,12 @@ def _print_sweep(runs):
         _fixed(table, header, cells[c], justify="right" if isinstance(rows[0][c], (int, float)) else "left")
     for i in range(len(rows)):
         table.add_row(*(escape(cells[c][i]) for c in columns))
-    console = _console()
-    needed = sum(col.min_width + 3 for col in table.columns) + 1  # never crop a number: widen instead
-    if needed > console.width:
-        from rich.console import Console
-
-        console = Console(soft_wrap=False, width=needed)
+    console = _console(table)
     console.print(table)
     for run in runs:
         for label, items, style in (("assumption", run.assumptions, "dim"), ("warning", run.warnings, "yellow")):
             for item in items:
-                console.print(f"[{style}]{run.methodology} {label}: {item}[/{style}]", markup=True, highlight=False)
+                console.print(f"[{style}]{run.methodology} {label}: {escape(item)}[/{style}]")
 
 
 def _emit(fmt, data, renderers, print_table):
@@ -576,7 +577,6 @@ def _print_batch(data):
     from rich.markup import escape
     from rich.table import Table
 
-    console = _console()
     skipped = f", {data['skipped']:,} bad rows skipped" if data["skipped"] else ""
     title = f"{data['log']}: {data['rows']:,} rows, {data['requests']:,.6g} requests{skipped} (base {data['scenario']})"
     rows, columns = report.batch_rows(data)
@@ -585,12 +585,7 @@ def _print_batch(data):
         _fixed(table, escape(c), [str(r.get(c, "")) for r in rows], justify="left" if c in data["by"] else "right")
     for r in rows:
         table.add_row(*(escape(str(r.get(c, ""))) for c in columns))
-    needed = sum(col.min_width + 3 for col in table.columns) + 1
-    if needed > console.width:
-        from rich.console import Console
-
-        console = Console(soft_wrap=False, width=needed)
-    console.print(table)
+    _console(table).print(table)
 
 
 @main.command("explain")

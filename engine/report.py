@@ -234,22 +234,21 @@ def memory_matrix(rows: list[dict], suffix: str, unit: str) -> tuple[list[dict],
     return list(matrix.values()), ["model", "params (B)", *precisions]
 
 
-def batch_rows(data: dict) -> tuple[list[dict], list[str]]:
-    """Rows for people: the total, then one per --by group; columns: requests and each methodology's headline
-    results that add up (every one: --format json or csv)."""
+def batch_rows(data: dict, every_result: bool = False, show=number) -> tuple[list[dict], list[str]]:
+    """Rows of a batch: the total, then one per --by group; columns: requests and the results that add up,
+    each methodology's headline ones (or every one), each value written with `show`."""
     names = [(m, n, r["unit"]) for m, results in data["totals"].items() for n, r in results.items()
-             if n in data["headline"].get(m, [])]  # fmt: skip
-    columns = [*data["by"], "requests"] + [f"{m}.{n} [{u}]" if u else f"{m}.{n}" for m, n, u in names]
-
-    def row(key, requests, totals):
-        out = {**key, "requests": number(requests)}
-        for (m, n, _), c in zip(names, columns[len(data["by"]) + 1 :], strict=True):
-            out[c] = number(totals.get(m, {}).get(n, {}).get("value", 0.0))
-        return out
-
-    rows = [row({b: "total" for b in data["by"]} if data["by"] else {}, data["requests"], data["totals"])]
-    rows += [row(g["key"], g["requests"], g["totals"]) for g in data["groups"]]
-    return rows, columns
+             if every_result or n in data["headline"].get(m, [])]  # fmt: skip
+    labels = [f"{m}.{n} [{u}]" if u else f"{m}.{n}" for m, n, u in names]
+    groups = [({b: "total" for b in data["by"]}, data["requests"], data["totals"])]
+    groups += [(g["key"], g["requests"], g["totals"]) for g in data["groups"]]
+    rows = []
+    for key, requests, totals in groups:
+        row = {**key, "requests": show(float(requests))}
+        for (m, n, _), label in zip(names, labels, strict=True):
+            row[label] = show(float(totals.get(m, {}).get(n, {}).get("value", 0.0)))
+        rows.append(row)
+    return rows, [*data["by"], "requests", *labels]
 
 
 def batch_json(data: dict) -> str:
@@ -257,17 +256,8 @@ def batch_json(data: dict) -> str:
 
 
 def batch_csv(data: dict) -> str:
-    """The totals and groups as CSV, full precision."""
-    names = [(m, n, r["unit"]) for m, results in data["totals"].items() for n, r in results.items()]
-    rows = []
-    for key, requests, totals in [({b: "total" for b in data["by"]}, data["requests"], data["totals"])] + [
-        (g["key"], g["requests"], g["totals"]) for g in data["groups"]
-    ]:
-        out = {**key, "requests": repr(float(requests))}
-        for m, n, u in names:
-            out[f"{m}.{n} [{u}]" if u else f"{m}.{n}"] = repr(float(totals.get(m, {}).get(n, {}).get("value", 0.0)))
-        rows.append(out)
-    return plain_csv(rows)
+    """The totals and groups as CSV: every result that adds up, full precision."""
+    return plain_csv(batch_rows(data, every_result=True, show=repr)[0])
 
 
 def batch_markdown(data: dict) -> str:
