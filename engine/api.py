@@ -225,7 +225,7 @@ def _sweep(scenario: Scenario, tree: Tree, methods, overrides) -> list[Run]:
     for method in methods:
         numeric = {k: c for k, c in cols.items() if c.levels is None and (k in points.FIELDS or k in method.names())}
         results, values = evaluator.evaluate(method, codes, combos, numeric, n)
-        results = {k: np.broadcast_to(v, (n,)) for k, v in results.items()}
+        # results come at every point already; an input the same at every point is one value: spread it out
         values = {k: replace(v, value=np.broadcast_to(v.value, (n,))) for k, v in values.items()}
         warnings, assumptions = evaluator.notes(method, combos)
         run = _run(tree, method, scenario, values, results, warnings, assumptions)

@@ -147,7 +147,7 @@ class Batch:
             results, _ = self.points.evaluate(method, codes[keep], combos, mine, kept, self.targets[method.name])
             self._add(method.name, results, weights, groups, kept)
             wanted = self.outputs.get(method.name, [])
-            out[method.name] = {name: np.broadcast_to(results[name], (kept,)) for name in wanted}
+            out[method.name] = {name: results[name] for name in wanted}
         return out
 
     def _choice(self, series, column):
@@ -269,7 +269,7 @@ class Batch:
         codes, levels = groups
         sums = self.totals.sums[method]
         for name in sums:
-            values = np.broadcast_to(results[name], (kept,))
+            values = results[name]
             weighted = values * weights if weights is not None else values
             per_group = np.bincount(codes, weights=weighted, minlength=len(levels))
             sums[name] += float(per_group.sum())

@@ -10,8 +10,6 @@ import csv
 import io
 import json
 
-import numpy as np
-
 from .api import Run
 from .compare import LABELS
 
@@ -86,8 +84,7 @@ def sweep_rows(runs: list[Run], every_result: bool = True) -> tuple[list[dict], 
             r = run.results[name]
             column = f"{run.methodology}.{name} [{r.unit}]" if r.unit else f"{run.methodology}.{name}"
             columns.append(column)
-            values = np.broadcast_to(r.value, (n,))
-            for row, v in zip(rows, values, strict=True):
+            for row, v in zip(rows, r.value, strict=True):
                 row[column] = float(v)
     return rows, columns
 

@@ -178,7 +178,7 @@ def plot(runs, path: str, x: str | None, y: str | None) -> None:
     n = len(first.points[x])
     others = [k for k in keys if k != x]
     label_of = [", ".join(f"{k}={_short(first.points[k][i])}" for k in others) for i in range(n)]
-    values = np.broadcast_to(run.results[name].value, (n,))
+    values = run.results[name].value
     fig, ax = plt.subplots(figsize=(7, 4.6))
     numeric = all(isinstance(v, float) for v in first.points[x])
     for label in dict.fromkeys(label_of):
