@@ -156,13 +156,17 @@ class Points:
         read = {r for name in order for r in method.formulas[name].reads}
         values = {}
         for name, value in first.values.items():
-            if name in read or (name in method.formulas and targets is None):
+            if name in read or name in method.formulas:  # an overridden formula is a result too
                 per_combo = [resolved.get(i, first).values[name] for i in range(len(combos))]
                 values[name] = self._column_value(method, name, value, per_combo, codes, columns)
         for name, value in values.items():
             if name in method.inputs and name in columns:
                 check_range(method.inputs[name], value)
-        return evaluate(method, order, values, n), values
+        results = evaluate(method, order, values, n)
+        for name in method.formulas if targets is None else targets:  # overridden: the given values
+            if name not in results and name in values:
+                results[name] = np.broadcast_to(values[name].value, (n,))
+        return results, values
 
     def _column_value(self, method, name, value, per_combo, codes, columns) -> Value:
         if name in columns and name not in FIELDS:  # an override column

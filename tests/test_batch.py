@@ -150,3 +150,12 @@ def test_dask_map_partitions(tree):
     results = ddf.map_partitions(evaluate_frame, str(BASE), meta=frame_meta(str(BASE)))
     weighted = (results["scope3.E"] * ddf["requests"]).sum().compute(scheduler="synchronous")
     assert weighted == pytest.approx(run_batch(SAMPLE, BASE, tree).totals.sums["scope3"]["E"], rel=1e-12)
+
+
+def test_a_column_that_overrides_a_formula_is_totalled(tree, tmp_path):
+    # E given per row replaces the formula: the total is 0.5 + 0.25 = 0.75 Wh, and E_facility = PUE * E follows
+    log = write(tmp_path / "log.csv", "model,E\nllama-3.1-8b,0.5\nllama-3.1-8b,0.25\n")
+    sums = run_batch(log, BASE, tree).totals.sums["scope3"]
+    assert sums["E"] == pytest.approx(0.75, rel=1e-12)
+    pue = run(BASE, tree=tree, methodologies=["scope3"])[0].inputs["PUE"].value[0]
+    assert sums["E_facility"] == pytest.approx(0.75 * pue, rel=1e-12)
