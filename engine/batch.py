@@ -25,7 +25,7 @@ from pathlib import Path
 import numpy as np
 
 from .errors import ImpactError, Location, Problem, suggest
-from .points import CHOICES, FIELD_RULES, FIELDS, Column, Points, combinations, kind_of, known_names
+from .points import CHOICES, FIELD_RULES, FIELDS, Column, Points, combinations, kind_of, known_names, named_results
 from .requestlog import BadRow, Log, file_size, is_missing, text_columns
 
 CHUNK_ROWS = 200_000
@@ -294,16 +294,9 @@ def output_names(methods, wanted: list[str]) -> dict[str, list[str]]:
     if not wanted:
         return {m.name: [n for n in dict.fromkeys(m.headline.values()) if n in m.formulas] for m in methods}
     out: dict[str, list[str]] = {m.name: [] for m in methods}
-    every = [f"{m.name}.{n}" for m in methods for n in m.formulas]
     for item in wanted:
-        method, _, name = item.rpartition(".")
-        hits = [m for m in methods if name in m.formulas and method in ("", m.name)]
-        if not hits:
-            raise ImpactError(Problem(Location(None, path=f"--result {item}"), f"no result '{item}'",
-                                      "a formula of the methodologies run, NAME or methodology.NAME",
-                                      suggest(item, every + [n for m in methods for n in m.formulas])))  # fmt: skip
-        for m in hits:
-            out[m.name].append(name)
+        for methodology, name in named_results(item, methods, Location(None, path=f"--result {item}")):
+            out[methodology].append(name)
     return out
 
 

@@ -20,7 +20,7 @@ from dataclasses import dataclass, replace
 
 import numpy as np
 
-from .errors import ImpactError, Location
+from .errors import ImpactError, Location, Problem, suggest
 from .evaluate import evaluate
 from .resolve import Value, check_range, resolve
 from .scenario import Override, Scenario, vary
@@ -72,6 +72,19 @@ def kind_of(name: str, methods) -> str | None:
 
 def known_names(methods) -> list[str]:
     return sorted({*CHOICES, *FIELDS, *(n for m in methods for n in m.names())})
+
+
+def named_results(item: str, methods, where: Location) -> list[tuple[str, str]]:
+    """The (methodology, result) pairs that `item` names, as NAME or methodology.NAME (--y, --result), or an
+    ImpactError with the closest names."""
+    method, _, name = item.rpartition(".")
+    hits = [(m.name, name) for m in methods if name in m.formulas and method in ("", m.name)]
+    if not hits:
+        every = [f"{m.name}.{n}" for m in methods for n in m.formulas]
+        raise ImpactError(Problem(where, f"no result '{item}'", "a result of the methodologies run, NAME or "
+                                  "methodology.NAME, such as " + ", ".join(every[:3]),
+                                  suggest(item, every + [n for m in methods for n in m.formulas])))  # fmt: skip
+    return hits
 
 
 def combinations(columns: list[Column], n: int) -> tuple[np.ndarray, list[dict]]:

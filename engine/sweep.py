@@ -23,7 +23,7 @@ import os
 import numpy as np
 
 from .errors import ImpactError, Problem, suggest
-from .points import CHOICES, FIELD_RULES, Column, kind_of, known_names
+from .points import CHOICES, FIELD_RULES, Column, kind_of, known_names, named_results
 from .resolve import Value, check_range
 from .scenario import Scenario
 from .tree import Tree
@@ -211,11 +211,5 @@ def _pick_result(runs, y: str | None):
     if y is None:
         run = runs[0]
         return run, run.method.headline.get("energy") or next(iter(run.results))
-    method, _, name = y.rpartition(".")
-    found = [r for r in runs if name in r.results and method in ("", r.methodology)]
-    every = [f"{r.methodology}.{n}" for r in runs for n in r.results]
-    if not found:
-        hint = suggest(y, every + [n for r in runs for n in r.results])
-        raise ImpactError(Problem(Location(None, path=f"--y {y}"), f"no result '{y}'",
-                                  "a result such as " + ", ".join(every[:4]) + ", ...", hint))  # fmt: skip
-    return found[0], name
+    methodology, name = named_results(y, [r.method for r in runs], Location(None, path=f"--y {y}"))[0]
+    return next(r for r in runs if r.methodology == methodology), name
