@@ -258,17 +258,11 @@ def reads(run, name: str, tree) -> set[tuple[tuple, tuple]]:
 
 def _derivation(run, name: str) -> tuple[set[str], set[str]]:
     """The formulas on the derivation path of `name`, and the inputs, constants and overrides at its leaves."""
-    formulas, leaves, stack = set(), set(), [name]
-    while stack:
-        current = stack.pop()
-        if current in formulas or current in leaves:
-            continue
-        if current in run.inputs:  # an input, a constant, or an overridden formula
-            leaves.add(current)
-        elif current in run.method.formulas:
-            formulas.add(current)
-            stack += run.method.formulas[current].reads
-    return formulas, leaves
+    method = run.method
+    overridden = {n for n in run.inputs if n in method.formulas}  # a formula given a value is a leaf
+    formulas, inputs, constants = method.plan(overridden, [name])
+    read = {r for f in formulas for r in method.formulas[f].reads} | {name}
+    return set(formulas), {*inputs, *constants, *(overridden & read)}
 
 
 def _binding_reads(item, scenario, name: str) -> set:
