@@ -26,7 +26,7 @@ import numpy as np
 
 from .errors import ImpactError, Location, Problem, suggest
 from .points import CHOICES, FIELD_RULES, FIELDS, Column, Points, combinations, kind_of, known_names, named_results
-from .requestlog import BadRow, Log, file_size, is_missing, text_columns
+from .requestlog import BadRow, Log, is_missing
 
 CHUNK_ROWS = 200_000
 LISTED = 20  # bad rows listed by --skip-bad-rows; all are counted
@@ -313,10 +313,10 @@ def run_batch(log_path, scenario, tree, *, methodologies=None, set=None, optimiz
         raise ImpactError(Problem(scenario.doc.loc(("sweep",)), "a batch's base scenario cannot have a sweep",
                                   "a scenario without sweep:"))  # fmt: skip
     batch = Batch(scenario, tree, methods, overrides, log, by, ignore, output_names(methods, list(results)))
-    size = file_size(log.path)
+    size = log.path.stat().st_size
     writer = _Writer(out, batch) if out else None
     try:
-        for frame, first_line, done in log.chunks(chunk_rows, text_columns(log)):
+        for frame, first_line, done in log.chunks(chunk_rows):
             missing = [c for c in batch.kinds if c not in frame]
             if missing:  # a JSON Lines file whose later objects lack a key of the first
                 frame = frame.reindex(columns=[*frame.columns, *missing])

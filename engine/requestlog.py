@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import csv
 import json
-import os
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -64,14 +63,14 @@ class Log:
     def first_line(self) -> int:
         return 2 if self.fmt == "csv" else 1
 
-    def chunks(self, rows: int, text_columns: list[str]):
+    def chunks(self, rows: int):
         """(DataFrame, line of its first row, bytes read so far) per chunk."""
         import pandas as pd
 
         line = self.first_line
         with self.path.open("rb") as fh:
             if self.fmt == "csv":
-                reader = pd.read_csv(fh, chunksize=rows, dtype={c: str for c in text_columns},
+                reader = pd.read_csv(fh, chunksize=rows, dtype={c: str for c in self.columns if c in CHOICES},
                                      skip_blank_lines=False, skipinitialspace=True)  # fmt: skip
             else:
                 reader = pd.read_json(fh, lines=True, chunksize=rows, dtype=False)
@@ -108,11 +107,3 @@ def is_missing(value) -> bool:
         return value is None or value != value or (isinstance(value, str) and not value.strip())
     except (TypeError, ValueError):
         return False
-
-
-def text_columns(log: Log) -> list[str]:
-    return [c for c in log.columns if c in CHOICES]
-
-
-def file_size(path: Path) -> int:
-    return os.stat(path).st_size

@@ -25,6 +25,7 @@ class Schemas:
         self.directory = Path(directory)
         self._registry = None
         self._validators = {}
+        self._fingerprint: str | None = None
 
     def _load(self):
         if self._registry is None:
@@ -39,7 +40,7 @@ class Schemas:
 
     def fingerprint(self) -> str:
         """A hash of every schema file: a change to any schema invalidates what was validated with it."""
-        if not hasattr(self, "_fingerprint"):
+        if self._fingerprint is None:
             import hashlib
 
             digest = hashlib.sha256()
