@@ -10,16 +10,14 @@ arrays of length `n`. No file is read here.
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass
 
 import numpy as np
 
-from . import uncertainty
+from . import numbers, uncertainty
 from .errors import ImpactError, Location, Problem
 from .methodology import Binding, Input, Methodology
 from .scenario import Override, Scenario
-from .units import UnitProblem, convert
 
 
 @dataclass
@@ -71,22 +69,9 @@ def _override(method: Methodology, override: Override, n: int) -> Value:
         dist = uncertainty.parse(raw, override.loc)
         return Value(np.full(n, dist.point), unit, override.source, override.location, spread=dist)
     try:
-        number = float(raw)
-    except (TypeError, ValueError):
-        try:
-            number = convert(str(raw), unit)
-        except UnitProblem as exc:
-            raise ImpactError(
-                Problem(
-                    override.location,
-                    str(exc),
-                    f"a number in {unit}, or a quantity convertible to it"
-                    if unit
-                    else f"a plain number ({override.name} has no unit)",
-                )
-            ) from None
-    if not math.isfinite(number):
-        raise ImpactError(Problem(override.location, f"{raw!r} is not a finite number", "a finite number"))
+        number = numbers.parse(raw, unit)
+    except numbers.NumberProblem as exc:
+        raise ImpactError(Problem(override.location, str(exc), numbers.expected(unit))) from None
     return Value(np.full(n, number), unit, override.source, override.location)
 
 

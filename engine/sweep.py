@@ -23,11 +23,13 @@ import os
 import numpy as np
 
 from .errors import ImpactError, Problem, suggest
+from .numbers import NumberProblem
+from .numbers import expected as expected_number
+from .numbers import parse as parse_number
 from .points import CHOICES, FIELD_RULES, Column, kind_of, known_names, named_results
 from .resolve import Value, check_range
 from .scenario import Scenario
 from .tree import Tree
-from .units import UnitProblem, convert
 
 SWEEPABLE = ("model, precision, hardware, server, location, deployment, calibration, input_tokens, output_tokens, "
              "gpus, or an input or formula name")  # fmt: skip
@@ -127,17 +129,12 @@ def _values(key: str, raw: list, part: str, scenario: Scenario, tree: Tree, meth
 
 
 def _number(key, value, kind, unit, methods, where) -> float:
-    if isinstance(value, str):
-        if kind == "field":
-            raise ImpactError(Problem(where, f"{value!r} is not a number", FIELD_RULES[key][1]))
-        try:
-            value = convert(value, unit)
-        except UnitProblem as exc:
-            raise ImpactError(
-                Problem(where, str(exc), f"a number in {unit}, or a quantity convertible to it")
-            ) from None
-    if isinstance(value, bool) or not math.isfinite(value):
-        raise ImpactError(Problem(where, f"{value!r} is not a finite number", "a finite number"))
+    if isinstance(value, str) and kind == "field":
+        raise ImpactError(Problem(where, f"{value!r} is not a number", FIELD_RULES[key][1]))
+    try:
+        value = parse_number(value, unit)
+    except NumberProblem as exc:
+        raise ImpactError(Problem(where, str(exc), expected_number(unit))) from None
     if kind == "field":
         low, expected = FIELD_RULES[key]
         if value < low:

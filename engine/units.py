@@ -69,6 +69,40 @@ def convert(text: str, unit: str) -> float:
         ) from None
 
 
+# the quantity a dimension measures, for messages: "power (W)" rather than "[mass] * [length] ** 2 / [time] ** 3"
+_QUANTITIES = {
+    (): "a pure number",
+    (("[length]", 2), ("[mass]", 1), ("[time]", -3)): "power",
+    (("[length]", 2), ("[mass]", 1), ("[time]", -2)): "energy",
+    (("[time]", 1),): "a duration",
+    (("[time]", -1),): "a rate",
+    (("[carbon]", 1),): "emissions",
+    (("[length]", 3),): "a volume",
+    (("[mass]", 1),): "a mass",
+    (("[length]", 1),): "a length",
+    (("[carbon]", 1), ("[length]", -2), ("[mass]", -1), ("[time]", 2)): "a carbon intensity",
+    (("[length]", 1), ("[mass]", -1), ("[time]", 2)): "a water intensity",
+    (("[carbon]", 1), ("[time]", -1)): "emissions per time",
+    (("[length]", 3), ("[time]", -1)): "a volume per time",
+}
+
+
+def quantity_name(dimensionality) -> str:
+    """What a pint dimensionality measures ("power", "energy", ...), else the dimensionality itself."""
+    key = tuple(sorted((str(k), int(v)) for k, v in dict(dimensionality).items() if v))
+    return _QUANTITIES.get(key, str(dimensionality) or "a pure number")
+
+
+def describe(unit: str) -> str:
+    """A unit as a person reads it, with the quantity it measures: 'power (W)', 'a pure number'."""
+    try:
+        dims = parse_unit(unit).dimensionality
+    except UnitProblem:
+        return f"'{unit}'"
+    name = quantity_name(dims)
+    return f"{name} ({unit})" if unit.strip() else name
+
+
 # ---- dimensional and magnitude check of formulas (check time only; never in the numexpr path)
 
 SAMPLE = 1.7  # the magnitude given to every input: not 0 or 1, so a missing factor cannot hide
