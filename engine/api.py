@@ -17,6 +17,7 @@ from pathlib import Path
 import numpy as np
 
 from . import points, sweep, uncertainty
+from .checks import run_checks
 from .errors import ImpactError, Location, Problem, suggest
 from .evaluate import evaluate
 from .methodology import apply
@@ -163,7 +164,9 @@ def run(
     for method in chosen:
         order, values, warnings, assumptions = resolve(method, scenario, overrides)
         results = evaluate(method, order, values, 1)
-        run = _run(tree, method, scenario, values, results, warnings, [*scenario.notes, *assumptions])
+        more_warnings, more_assumptions = run_checks(method, _env(values, results), scenario)
+        run = _run(tree, method, scenario, values, results, [*warnings, *more_warnings],
+                   [*scenario.notes, *assumptions, *more_assumptions])  # fmt: skip
         if samples and any(v.spread is not None for v in values.values()):
             run.uncertainty = _sample(method, order, values, samples, seed)
         runs.append(run)
@@ -228,10 +231,17 @@ def _sweep(scenario: Scenario, tree: Tree, methods, overrides) -> list[Run]:
         # results come at every point already; an input the same at every point is one value: spread it out
         values = {k: replace(v, value=np.broadcast_to(v.value, (n,))) for k, v in values.items()}
         warnings, assumptions = evaluator.notes(method, combos)
+        more_warnings, more_assumptions = run_checks(method, _env(values, results), scenario)
+        warnings, assumptions = [*warnings, *more_warnings], [*assumptions, *more_assumptions]
         run = _run(tree, method, scenario, values, results, warnings, assumptions)
         run.points = {key: col.shown() for key, col in cols.items()}
         runs.append(run)
     return runs
+
+
+def _env(values: dict[str, Value], results: dict) -> dict:
+    """Every input and result of a run by name, as arrays (for its checks)."""
+    return {**{name: v.value for name, v in values.items()}, **results}
 
 
 def _sample(method, order, values: dict[str, Value], n: int, seed) -> dict:

@@ -82,6 +82,21 @@ class Formula:
 
 
 @dataclass
+class Check:
+    """A condition a run must meet (`level: error`), or that adds a warning or an assumption to its output."""
+
+    name: str
+    expr: str
+    level: str
+    message: str
+    location: Location
+    reads: list[str]
+    when: str | None = None
+    expected: str | None = None
+    at: str | None = None  # the scenario key the message points at, e.g. serving.concurrency
+
+
+@dataclass
 class Methodology:
     name: str
     version: str
@@ -97,6 +112,9 @@ class Methodology:
     location: Location | None = None
     optimizations: list[str] = field(default_factory=list)  # overlays applied, in order
     overlaid: dict[str, str] = field(default_factory=dict)  # formula -> the optimization that redefined it
+    checks: dict[str, Check] = field(default_factory=dict)  # conditions a run must meet (engine.checks)
+    calibration: dict | None = None  # what `impact calibrate` fits, and on which tables (engine.fitting)
+    bases: list[str] = field(default_factory=list)  # files of the methodologies this one extends, base first
 
     def names(self) -> list[str]:
         return [*self.inputs, *self.constants, *self.formulas]
@@ -126,8 +144,12 @@ class Methodology:
         return formulas, inputs, constants
 
 
-def parse(doc: Doc, file: str) -> Methodology:
-    """Build a Methodology from a schema-valid formulas document. Raises ImpactError on graph problems."""
+def parse(doc: Doc, file: str, base: Methodology | None = None) -> Methodology:
+    """Build a Methodology from a schema-valid formulas document. Raises ImpactError on graph problems.
+
+    With `base` (the methodology the file `extends:`), the file's inputs, constants and formulas are laid over
+    the base's (a name defined again replaces the base's), the formulas it lists under `drop:` are removed, and the
+    whole graph is checked again; the headline and calibration are inherited unless the file gives its own."""
     data = doc.data
     inputs, problems = parse_inputs(doc, file, ("inputs",), data.get("inputs"))
     constants = {
@@ -136,21 +158,71 @@ def parse(doc: Doc, file: str) -> Methodology:
         )
         for name, spec in (data.get("constants") or {}).items()
     }
-    formulas, more = parse_formulas(doc, ("formulas",), data["formulas"])
-    problems += more + check_graph(data["methodology"], inputs, constants, formulas)
+    formulas, more = parse_formulas(doc, ("formulas",), data.get("formulas") or {})
+    problems += more
+    if base is not None:
+        for i, name in enumerate(data.get("drop") or []):
+            if name not in base.formulas:
+                problems.append(Problem(doc.loc(("drop", i)), f"'{name}' is not a formula of {base.name}",
+                                        f"a formula of {base.name}", suggest(name, base.formulas)))  # fmt: skip
+        kept = {n: f for n, f in base.formulas.items() if n not in (data.get("drop") or [])}
+        inputs = {**{n: i for n, i in base.inputs.items() if n not in formulas}, **inputs}
+        constants = {**base.constants, **constants}
+        formulas = {**kept, **formulas}
+    elif not formulas and not problems:
+        problems.append(Problem(doc.loc(), "missing required key 'formulas'", "formulas, or extends: a methodology"))
+    problems += check_graph(data["methodology"], inputs, constants, formulas)
     known = [*inputs, *constants, *formulas]
-    for role, name in (data.get("headline") or {}).items():
+    headline = dict(data.get("headline") or (base.headline if base else {}))
+    for role, name in headline.items():
         if name not in known:
             message = f"headline {role} names '{name}', which is not defined"
             expected = f"an input or formula of methodology '{data['methodology']}'"
             problems.append(Problem(doc.loc(("headline", role)), message, expected, suggest(name, known)))
+    checks, more = parse_checks(doc, data.get("checks"), set(known))
+    problems += more
     if problems:
         raise ImpactError(problems)
+    if base is not None:
+        checks = {**base.checks, **checks}
+    calibration = data.get("calibration", base.calibration if base else None)
     return Methodology(
         data["methodology"], data["version"], data.get("title", data["methodology"]), data["description"], file,
         inputs, constants, formulas, order(formulas), bool(data.get("default", False)),
-        dict(data.get("headline") or {}), doc.loc(("methodology",)),
+        headline, doc.loc(("methodology",)), checks=checks, calibration=calibration,
+        bases=[*base.bases, base.file] if base else [],
     )  # fmt: skip
+
+
+def parse_checks(doc: Doc, specs, known: set[str]) -> tuple[dict[str, Check], list[Problem]]:
+    """Checks from their specs: each condition (and `when`) a safe expression over known names."""
+    checks, problems = {}, []
+    for name, spec in (specs or {}).items():
+        reads = []
+        for key in ("expr", "when"):
+            if key not in spec:
+                continue
+            where = doc.loc(("checks", name, key))
+            try:
+                found = expressions.names(expressions.parse(spec[key]))
+            except expressions.UnsafeExpression as exc:
+                problems.append(Problem(where, f"{exc}", expressions.EXPECTED))
+                continue
+            for read in found:
+                if read not in known:
+                    problems.append(Problem(where, f"'{read}' is not defined", "an input, constant or formula",
+                                            suggest(read, known)))  # fmt: skip
+            reads += found
+        for read in re.findall(r"\{([A-Za-z_][A-Za-z0-9_]*)\}", spec["message"]):
+            if read not in known:
+                problems.append(Problem(doc.loc(("checks", name, "message")), f"'{{{read}}}' names nothing defined",
+                                        "{name} of an input, constant or formula", suggest(read, known)))  # fmt: skip
+            reads.append(read)
+        checks[name] = Check(
+            name, spec["expr"], spec["level"], spec["message"], doc.loc(("checks", name)),
+            list(dict.fromkeys(reads)), spec.get("when"), spec.get("expected"), spec.get("at"),
+        )  # fmt: skip
+    return checks, problems
 
 
 def parse_inputs(doc: Doc, file: str, prefix: tuple, specs) -> tuple[dict[str, Input], list[Problem]]:
@@ -293,4 +365,5 @@ def apply(base: Methodology, opt: Optimization) -> Methodology:
         base.name, f"{base.version}+{opt.name}.{opt.version}", base.title, base.description, base.file, inputs,
         base.constants, formulas, order(formulas), base.default, base.headline, base.location,
         [*base.optimizations, opt.name], {**base.overlaid, **dict.fromkeys(new_formulas, opt.name)},
+        base.checks, base.calibration, base.bases,
     )  # fmt: skip

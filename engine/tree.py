@@ -22,6 +22,18 @@ ROOT_ENV = "IMPACT_ROOT"
 
 
 @dataclass
+class _Unbuilt:
+    """A formulas file read and validated, not yet built (it may extend another)."""
+
+    doc: Doc
+    file: str
+
+    @property
+    def name(self) -> str:
+        return self.doc.data["methodology"]
+
+
+@dataclass
 class Entry:
     """One catalog entry: its data, and where it is written."""
 
@@ -90,7 +102,7 @@ class Tree:
         data tables read, such as the API prices behind an estimated model size)."""
         import hashlib
 
-        files = [method.file, *(self.optimizations()[name].file for name in optimizations)]
+        files = [*method.bases, method.file, *(self.optimizations()[name].file for name in optimizations)]
         files += sorted({entry.file for table in self.catalogs().values() for entry in table.values()})
         files += sorted(self.relative(path) for path in self._tables)  # e.g. the prices behind an estimated size
         hashes = {name: self.file_hash(name) for name in files}
@@ -157,9 +169,37 @@ class Tree:
     # ---- methodologies (formulas/*.yaml) and optimizations (formulas/optimizations/*.yaml)
     def methodologies(self) -> dict[str, Methodology]:
         if self._methodologies is None:
-            self._methodologies = self._named_files("formulas", "formulas", "methodology",
-                                                    lambda doc, file: parse(doc, file))  # fmt: skip
+            docs = self._named_files("formulas", "formulas", "methodology", _Unbuilt)
+            built: dict[str, Methodology] = {}
+            problems = []
+            for name in docs:
+                try:
+                    self._build(name, docs, built, [])
+                except ImpactError as exc:
+                    problems += exc.problems
+            if problems:
+                raise ImpactError(problems)
+            self._methodologies = {name: built[name] for name in docs}
         return self._methodologies
+
+    def _build(self, name: str, docs: dict, built: dict, chain: list) -> Methodology:
+        """Methodology `name`, after the one it extends (a cycle of extends is an error naming the chain)."""
+        if name in built:
+            return built[name]
+        unbuilt = docs[name]
+        base_name = unbuilt.doc.data.get("extends")
+        base = None
+        if base_name is not None:
+            where = unbuilt.doc.loc(("extends",))
+            if base_name in chain + [name]:
+                raise ImpactError(Problem(where, "extends cycle: " + " -> ".join([*chain, name, base_name]),
+                                          "a methodology that does not extend itself"))  # fmt: skip
+            if base_name not in docs:
+                raise ImpactError(Problem(where, f"unknown methodology '{base_name}'",
+                                          "one of " + ", ".join(sorted(docs)), suggest(base_name, docs)))  # fmt: skip
+            base = self._build(base_name, docs, built, [*chain, name])
+        built[name] = parse(unbuilt.doc, unbuilt.file, base)
+        return built[name]
 
     def optimizations(self) -> dict[str, Optimization]:
         if self._optimizations is None:
