@@ -25,7 +25,19 @@ from pathlib import Path
 import numpy as np
 
 from .errors import ImpactError, Location, Problem, suggest
-from .points import CHOICES, FIELD_RULES, FIELDS, Column, Points, combinations, kind_of, known_names, named_results
+from .points import (
+    CHOICES,
+    EXCLUSIVE,
+    FIELD_RULES,
+    FIELDS,
+    FRACTIONAL,
+    Column,
+    Points,
+    combinations,
+    kind_of,
+    known_names,
+    named_results,
+)
 from .requestlog import BadRow, Log, is_missing
 
 CHUNK_ROWS = 200_000
@@ -179,7 +191,9 @@ class Batch:
         high = None
         if kind == "field":
             low, expected = FIELD_RULES[column]
-            integer = True
+            integer = column not in FRACTIONAL
+            if column in EXCLUSIVE:
+                mask |= values <= low
         elif kind == "weight":
             low, expected, integer = None, "a positive number of requests", False
             mask |= values <= 0
@@ -205,6 +219,8 @@ class Batch:
                 return f"{raw!r} is not a number" if isinstance(raw, str) else f"{value} is not finite", expected
             if low is not None and value < low:
                 return f"{value:g} is less than {low:g}", expected
+            if kind == "field" and column in EXCLUSIVE and value <= low:
+                return f"{value:g} is not above {low:g}", expected
             if kind == "weight":
                 return f"{value:g} is not positive", expected
             if integer and value != np.floor(value):

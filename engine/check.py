@@ -28,18 +28,23 @@ from dataclasses import dataclass, field, replace
 from . import expect, golden
 from .api import run
 from .errors import ImpactError, Location, Problem, display_path, suggest
-from .methodology import Methodology, apply, parse, parse_optimization
-from .tree import Tree
+from .methodology import Methodology, apply, parse_optimization
+from .tree import Tree, Unbuilt, build_all
 from .units import UnitProblem, check_units, parse_unit, registry
 
 FORMATS = ("text", "json", "markdown", "github")
 # the catalog each binding entity reads; `request` and `hardware` are the scenario's own numbers
 ENTITY_CATALOG = {"model": "models", "precision": "precisions", "accelerator": "accelerators", "server": "servers",
-                  "region": "regions", "deployment": "deployments", "calibration": "calibrations"}  # fmt: skip
+                  "region": "regions", "deployment": "deployments", "calibration": "calibrations",
+                  "engine": "engines"}  # fmt: skip
 SCENARIO_UNITS = {
     ("request", "input_tokens"): "token",
     ("request", "output_tokens"): "token",
     ("hardware", "gpus"): "accelerator",
+    ("request", "cached_input_tokens"): "token",
+    ("request", "reasoning_tokens"): "token",
+    ("serving", "concurrency"): "request",
+    ("serving", "request_rate"): "request/s",
 }
 ENGINE_READS = {("deployments", "gpus")}  # fields the scenario resolver reads itself (a deployment's GPU count)
 
@@ -158,17 +163,17 @@ def uncertain_problems(catalogs) -> list[Problem]:
 
 
 def _methodologies(tree: Tree, docs, report: Report) -> dict[str, Methodology]:
-    methods = {}
+    unbuilt = {}
     for path, doc in docs["formulas"]:
-        try:
-            method = parse(doc, tree.relative(path))
-        except ImpactError as exc:
-            report.add("error", "graph", exc.problems)
-            continue
-        if method.name in methods:
-            message = f"methodology '{method.name}' is already defined in {methods[method.name].file}"
+        item = Unbuilt(doc, tree.relative(path))
+        if item.name in unbuilt:
+            message = f"methodology '{item.name}' is already defined in {unbuilt[item.name].file}"
             report.add("error", "graph", [Problem(doc.loc(("methodology",)), message, "one file per methodology")])
-        methods[method.name] = method
+            continue
+        unbuilt[item.name] = item
+    methods, problems = build_all(unbuilt)
+    if problems:
+        report.add("error", "graph", problems)
     return methods
 
 

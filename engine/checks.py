@@ -66,4 +66,3 @@ def _fill(message: str, local: dict, i: int) -> str:
         return f"{number:,.4g}" if abs(number) < 1e15 else f"{number:.4g}"
 
     return re.sub(r"\{([A-Za-z_][A-Za-z0-9_]*)\}", value, message)
-

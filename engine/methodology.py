@@ -169,6 +169,8 @@ def parse(doc: Doc, file: str, base: Methodology | None = None) -> Methodology:
         inputs = {**{n: i for n, i in base.inputs.items() if n not in formulas}, **inputs}
         constants = {**base.constants, **constants}
         formulas = {**kept, **formulas}
+        read = {r for f in formulas.values() for r in f.reads}
+        inputs = {n: i for n, i in inputs.items() if n in read or n in (data.get("inputs") or {})}
     elif not formulas and not problems:
         problems.append(Problem(doc.loc(), "missing required key 'formulas'", "formulas, or extends: a methodology"))
     problems += check_graph(data["methodology"], inputs, constants, formulas)
@@ -287,7 +289,8 @@ def check_graph(methodology: str, inputs, constants, formulas) -> list[Problem]:
 
 
 # the things a binding can read from: the catalog entries and scenario parts a scenario selects
-ENTITIES = ("model", "precision", "accelerator", "server", "region", "deployment", "calibration", "request", "hardware")
+ENTITIES = ("model", "precision", "accelerator", "server", "region", "deployment", "calibration", "request", "hardware",
+            "engine", "serving")  # fmt: skip
 
 
 def order(formulas: dict[str, Formula]) -> list[str]:

@@ -34,12 +34,18 @@ CHOICES = {
     "location": "regions",
     "deployment": "deployments",
     "calibration": "calibrations",
+    "engine": "engines",
 }
 FIELDS = {"input_tokens": ("request", "input_tokens"), "output_tokens": ("request", "output_tokens"),
-          "gpus": ("hardware", "gpus")}  # fmt: skip
+          "gpus": ("hardware", "gpus"), "concurrency": ("serving", "concurrency"),
+          "request_rate": ("serving", "request_rate")}  # fmt: skip
 FIELD_RULES = {"input_tokens": (0, "a non-negative whole number of tokens"),
                "output_tokens": (0, "a non-negative whole number of tokens"),
-               "gpus": (1, "a positive whole number of accelerators")}  # fmt: skip
+               "gpus": (1, "a positive whole number of accelerators"),
+               "concurrency": (1, "a number of requests decoded together, at least 1"),
+               "request_rate": (0, "a number of requests per second above 0")}  # fmt: skip
+FRACTIONAL = {"concurrency", "request_rate"}  # fields that need not be whole numbers
+EXCLUSIVE = {"request_rate"}  # fields whose minimum is itself refused
 
 
 @dataclass

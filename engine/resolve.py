@@ -36,7 +36,8 @@ def resolve(method: Methodology, scenario: Scenario, overrides: dict[str, Overri
     """Values for every input and constant the formulas read: (formula order, values, warnings, assumptions).
 
     A default used because the selected entries lack a field is a warning (a missing fact counted as the
-    default), unless the input says `on_missing: assume` (the default is the documented assumption)."""
+    default), unless the input says `on_missing: assume` (the default is the documented assumption, listed among
+    the assumptions) or `quiet` (a missing field means the default, as no `experts` means a dense model)."""
     given = {name: o for name, o in {**scenario.overrides, **overrides}.items() if name in method.names()}
     formulas, inputs, constants = method.plan(given)
     values: dict[str, Value] = {}
@@ -50,7 +51,8 @@ def resolve(method: Methodology, scenario: Scenario, overrides: dict[str, Overri
     problems = []
     for name in inputs:
         try:
-            notes = assumptions if method.inputs[name].on_missing == "assume" else warnings
+            on_missing = method.inputs[name].on_missing
+            notes = {"assume": assumptions, "quiet": []}.get(on_missing, warnings)
             values[name] = _bound(method.inputs[name], method, scenario, n, notes)
         except ImpactError as exc:
             problems += exc.problems
@@ -59,6 +61,10 @@ def resolve(method: Methodology, scenario: Scenario, overrides: dict[str, Overri
     for name, item in method.inputs.items():
         if name in values:
             check_range(item, values[name])
+    used = {b.entity for name in inputs for b in method.inputs[name].bindings}
+    for entity, notes in getattr(scenario, "entity_notes", {}).items():
+        if entity in used:
+            assumptions += notes
     return formulas, values, warnings, assumptions
 
 

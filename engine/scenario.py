@@ -56,6 +56,8 @@ class Scenario:
     notes: list[str] = field(default_factory=list)  # defaults the scenario relied on
     missing: dict[str, Problem] = field(default_factory=dict)  # entity -> why the scenario selects none
     optimizations: list[tuple[str, Location]] = field(default_factory=list)
+    entity_notes: dict[str, list[str]] = field(default_factory=dict)  # defaults only the methodologies reading
+    # that entity rely on (serving, engine), listed among their assumptions only
 
     @property
     def file(self) -> str:
@@ -63,7 +65,8 @@ class Scenario:
 
     def describe(self) -> dict:
         """What was selected, for reports: entity -> id."""
-        return {kind: entry.id for kind, entry in self.entities.items() if kind not in ("request", "hardware")}
+        return {kind: entry.id for kind, entry in self.entities.items()
+                if kind not in ("request", "hardware", "serving")}  # fmt: skip
 
 
 def load_scenario(source: str | Path | Mapping, tree: Tree) -> Scenario:
@@ -82,7 +85,9 @@ def vary(base: Scenario, tree: Tree, choices: dict[str, str]) -> Scenario:
     """The base scenario with other choices (model, precision, hardware, server, location, deployment,
     calibration: catalog ids), resolved like a scenario written with them. A `hardware` or `server` choice
     keeps the base's GPU count."""
-    data = {**base.doc.data, **{k: v for k, v in choices.items() if k not in ("hardware", "server")}}
+    data = {**base.doc.data, **{k: v for k, v in choices.items() if k not in ("hardware", "server", "engine")}}
+    if "engine" in choices:
+        data["serving"] = {**(data.get("serving") or {}), "engine": choices["engine"]}
     hw = {("accelerator" if k == "hardware" else k): v for k, v in choices.items() if k in ("hardware", "server")}
     if hw:
         given = data.get("hardware")
@@ -118,6 +123,8 @@ def _resolve(doc: Doc, tree: Tree) -> Scenario:
     else:
         entities["region"] = region
     entities["request"] = _scenario_entry(doc, "request", data["request"], ("request",))
+    entity_notes = {"serving": [], "engine": []}
+    entities.update(_serving(doc, tree, deployment, entity_notes))
     methods = data.get("methodology")
     if methods is None:
         methodologies = [(name, doc.loc()) for name, m in sorted(tree.methodologies().items()) if m.default]
@@ -144,6 +151,7 @@ def _resolve(doc: Doc, tree: Tree) -> Scenario:
         notes,
         missing,
         [(name, doc.loc(("optimizations", i))) for i, name in enumerate(data.get("optimizations", []))],
+        entity_notes,
     )
 
 
@@ -223,6 +231,36 @@ def _hardware(doc: Doc, tree: Tree, deployment: Entry, notes: list[str]) -> dict
     else:
         gpus = _scenario_entry(doc, "hardware", {}, prefix)
     return {"accelerator": accelerator, "server": server, "hardware": gpus}
+
+
+def _serving(doc: Doc, tree: Tree, deployment: Entry, notes: dict[str, list[str]]) -> dict[str, Entry]:
+    """The serving engine and the load (`serving:` {engine, concurrency, request_rate}): from the scenario, else
+    the deployment's defaults; neither concurrency nor request_rate means a saturated group (the methodology says
+    so among its assumptions)."""
+    given = doc.data.get("serving") or {}
+    if "concurrency" in given and "request_rate" in given:
+        raise ImpactError(Problem(doc.loc(("serving", "request_rate")), "both concurrency and request_rate are given",
+                                  "one of them: concurrency (requests decoded together) or request_rate (requests "
+                                  "per second; the concurrency follows from Little's law)"))  # fmt: skip
+    if "engine" in given:
+        engine = tree.entry("engines", given["engine"], doc.loc(("serving", "engine")))
+    else:
+        default = deployment.data.get("engine", "vllm")
+        where = deployment.loc("engine") if "engine" in deployment.data else doc.loc()
+        engine = tree.entry("engines", default, where)
+        source = f"deployment '{deployment.id}'" if "engine" in deployment.data else "the default engine"
+        notes["engine"].append(f"serving.engine: {default} ({source})")
+    load = {k: given[k] for k in ("concurrency", "request_rate") if k in given}
+    if load:
+        serving = Entry("serving", "serving", load, doc, doc.file, ("serving",))
+    elif "concurrency" in deployment.data:
+        data = {"concurrency": deployment.data["concurrency"], "source": deployment.cite("concurrency")}
+        serving = Entry("serving", deployment.id, data, deployment.doc, deployment.file, deployment.prefix)
+        notes["serving"].append(f"serving.concurrency: {deployment.data['concurrency']:g} (deployment "
+                                f"'{deployment.id}')")  # fmt: skip
+    else:
+        serving = Entry("serving", "serving", {}, doc, doc.file, ("serving",))
+    return {"engine": engine, "serving": serving}
 
 
 def _gpus_of(entry: Entry) -> Entry:

@@ -26,7 +26,7 @@ from .errors import ImpactError, Problem, suggest
 from .numbers import NumberProblem
 from .numbers import expected as expected_number
 from .numbers import parse as parse_number
-from .points import CHOICES, FIELD_RULES, Column, kind_of, known_names, named_results
+from .points import CHOICES, EXCLUSIVE, FIELD_RULES, FRACTIONAL, Column, kind_of, known_names, named_results
 from .resolve import Value, check_range
 from .scenario import Scenario
 from .tree import Tree
@@ -137,9 +137,10 @@ def _number(key, value, kind, unit, methods, where) -> float:
         raise ImpactError(Problem(where, str(exc), expected_number(unit))) from None
     if kind == "field":
         low, expected = FIELD_RULES[key]
-        if value < low:
-            raise ImpactError(Problem(where, f"{key} = {value:g} is less than {low}", expected))
-        if value != int(value):
+        if value < low or (key in EXCLUSIVE and value <= low):
+            raise ImpactError(Problem(where, f"{key} = {value:g} is " + ("not above" if key in EXCLUSIVE else
+                                      "less than") + f" {low}", expected))  # fmt: skip
+        if key not in FRACTIONAL and value != int(value):
             raise ImpactError(Problem(where, f"{key} = {value:g} is not a whole number", expected))
         return float(value)
     for m in methods:  # the input's own minimum, maximum and integer rules, checked as a run checks them

@@ -22,7 +22,7 @@ ROOT_ENV = "IMPACT_ROOT"
 
 
 @dataclass
-class _Unbuilt:
+class Unbuilt:
     """A formulas file read and validated, not yet built (it may extend another)."""
 
     doc: Doc
@@ -169,38 +169,12 @@ class Tree:
     # ---- methodologies (formulas/*.yaml) and optimizations (formulas/optimizations/*.yaml)
     def methodologies(self) -> dict[str, Methodology]:
         if self._methodologies is None:
-            docs = self._named_files("formulas", "formulas", "methodology", _Unbuilt)
-            built: dict[str, Methodology] = {}
-            problems = []
-            for name in docs:
-                try:
-                    self._build(name, docs, built, [])
-                except ImpactError as exc:
-                    problems += exc.problems
+            docs = self._named_files("formulas", "formulas", "methodology", Unbuilt)
+            built, problems = build_all(docs)
             if problems:
                 raise ImpactError(problems)
-            self._methodologies = {name: built[name] for name in docs}
+            self._methodologies = built
         return self._methodologies
-
-    def _build(self, name: str, docs: dict, built: dict, chain: list) -> Methodology:
-        """Methodology `name`, after the one it extends (a cycle of extends is an error naming the chain)."""
-        if name in built:
-            return built[name]
-        unbuilt = docs[name]
-        base_name = unbuilt.doc.data.get("extends")
-        base = None
-        if base_name is not None:
-            where = unbuilt.doc.loc(("extends",))
-            if base_name in chain + [name]:
-                raise ImpactError(Problem(where, "extends cycle: " + " -> ".join([*chain, name, base_name]),
-                                          "a methodology that does not extend itself"))  # fmt: skip
-            if base_name not in docs:
-                raise ImpactError(Problem(where, f"unknown methodology '{base_name}'",
-                                          "one of " + ", ".join(sorted(docs)), suggest(base_name, docs)))  # fmt: skip
-            base = self._build(base_name, docs, built, [*chain, name])
-        built[name] = parse(unbuilt.doc, unbuilt.file, base)
-        return built[name]
-
     def optimizations(self) -> dict[str, Optimization]:
         if self._optimizations is None:
             self._optimizations = self._named_files("formulas/optimizations", "optimization", "optimization",
@@ -237,3 +211,36 @@ class Tree:
             return table[name]
         known = "one of " + (", ".join(sorted(table)) or "(none installed)")
         raise ImpactError(Problem(where, f"unknown {what} '{name}'", known, suggest(name, table)))
+
+
+def build_all(docs: dict) -> tuple[dict[str, Methodology], list[Problem]]:
+    """Every methodology of `docs` (name -> Unbuilt), each after the one it extends, and the problems found."""
+    built: dict[str, Methodology] = {}
+    problems = []
+    for name in docs:
+        try:
+            _build(name, docs, built, [])
+        except ImpactError as exc:
+            problems += exc.problems
+    return {name: built[name] for name in docs if name in built}, problems
+
+
+def _build(name: str, docs: dict, built: dict, chain: list) -> Methodology:
+    """Methodology `name`, after the one it extends (a cycle of extends is an error naming the chain)."""
+    if name in built:
+        return built[name]
+    unbuilt = docs[name]
+    base_name = unbuilt.doc.data.get("extends")
+    base = None
+    if base_name is not None:
+        where = unbuilt.doc.loc(("extends",))
+        if base_name in chain + [name]:
+            raise ImpactError(Problem(where, "extends cycle: " + " -> ".join([*chain, name, base_name]),
+                                      "a methodology that does not extend itself"))  # fmt: skip
+        if base_name not in docs:
+            raise ImpactError(Problem(where, f"unknown methodology '{base_name}'",
+                                      "one of " + ", ".join(sorted(docs)), suggest(base_name, docs)))  # fmt: skip
+        base = _build(base_name, docs, built, [*chain, name])
+    built[name] = parse(unbuilt.doc, unbuilt.file, base)
+    return built[name]
+

@@ -222,8 +222,8 @@ def _number(value) -> float:
 
 
 def _same(a, b, verb: str, ureg) -> None:
-    if ureg is None:
-        return
+    if ureg is None or any(not hasattr(x, "dimensionality") and x == 0 for x in (a, b)):
+        return  # a plain 0 compares with, or stands for, a quantity of any dimension
     dims = [x.dimensionality if hasattr(x, "dimensionality") else ureg.dimensionless.dimensionality for x in (a, b)]
     if dims[0] != dims[1]:
         shown = [f"{x.units:~}" if hasattr(x, "units") else "a pure number" for x in (a, b)]
