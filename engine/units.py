@@ -198,7 +198,14 @@ def _walk(node, env, ureg):
             return args[1]
         if name in ("minimum", "maximum"):
             _same(args[0], args[1], f"takes the {name} of", ureg)
-            return args[0]
+            a, b = args
+            if hasattr(a, "dimensionality") and hasattr(b, "dimensionality"):
+                first = a.magnitude >= b.to(a.units).magnitude
+            elif _dimensionless(a) and _dimensionless(b):
+                first = _number(a) >= _number(b)
+            else:  # a quantity against a plain 0: the quantity is the larger by the sample values
+                first = hasattr(a, "dimensionality")
+            return a if first == (name == "maximum") else b
         if name in ("log", "exp"):
             if ureg is not None and not _dimensionless(args[0]):
                 raise UnitProblem(f"{name}() of a quantity in {args[0].units:~}; it needs a pure number")
