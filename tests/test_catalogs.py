@@ -93,7 +93,8 @@ def test_moe_entries_are_consistent(tree):
     serving methodology derives, lies between the inactive parameters and the total: e.g. Mixtral 8x7B
     (46.7 - 12.9) / (1 - 2/8) = 45.07 <= 46.7."""
     moe = {k: e.data for k, e in tree.catalog("models").items() if e.data.get("moe")}
-    assert {"mixtral-8x7b", "mixtral-8x22b", "deepseek-v3", "qwen3-30b-a3b", "gpt-oss-120b"} <= set(moe)
+    wanted = {"mixtral-8x7b", "mixtral-8x22b", "deepseek-v3", "qwen3-30b-a3b", "gpt-oss-120b", "llama-4-maverick"}
+    assert wanted <= set(moe)
     for name, m in moe.items():
         assert 1 <= m["experts_per_token"] < m["experts"], name
         inactive = m["total_params_b"] - m["active_params_b"]
