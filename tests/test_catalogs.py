@@ -115,6 +115,8 @@ def test_mlenergy_rows_name_catalog_entries(tree):
         assert {r[column] for r in rows} <= set(tree.catalog(kind)), column
     assert {r["task"] for r in rows} == {"lm-arena-chat", "gpqa", "sourcegraph-fim", "chat (v1 prompt set)"}
     assert {r["engine"] for r in rows if r["version"] == "v3"} == {"vllm"}
+    by_task = {r["task"]: r["input_tokens"] for r in rows}  # ML.ENERGY's published means; none for FIM or v1
+    assert by_task == {"lm-arena-chat": 634, "gpqa": 224, "sourcegraph-fim": None, "chat (v1 prompt set)": None}
     unmapped = doc.data["unmapped"]
     assert all(u["reason"].startswith("not a text task") for u in unmapped if u["task"] in ("image-chat", "video-chat"))
     assert len({r["row"] for r in rows} | {u["row"] for u in unmapped}) == len(rows) + len(unmapped)  # each row once

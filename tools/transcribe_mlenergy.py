@@ -67,10 +67,13 @@ MODELS = {
 }
 GPUS = {"B200": "b200", "H100": "h100-sxm", "A100 (40GB? per v1 leaderboard)": "a100-sxm-40gb"}
 PRECISIONS = {"bfloat16": "bf16", "fp8": "fp8", "mxfp4": "fp4", "": "fp16"}  # "" is v1: FP16 is an ASSUMPTION
-INTEGERS = ("row", "gpus", "tp", "ep", "max_num_seqs")
+INTEGERS = ("row", "gpus", "tp", "ep", "max_num_seqs", "input_tokens")
+# Mean prompt tokens per task, as ML.ENERGY published them (the export has none); see the header for the source
+INPUT_TOKENS = {"lm-arena-chat": 634, "gpqa": 224}
 COLUMNS = ["row", "version", "task", "model", "accelerator", "precision", "gpus", "tp", "ep", "max_num_seqs",
-           "batch_size", "output_tokens", "energy_per_request_j", "energy_per_output_token_j", "avg_power_w",
-           "output_tokens_per_s", "median_itl_ms", "p90_itl_ms", "latency_s", "engine", "source"]  # fmt: skip
+           "batch_size", "input_tokens", "output_tokens", "energy_per_request_j", "energy_per_output_token_j",
+           "avg_power_w", "output_tokens_per_s", "median_itl_ms", "p90_itl_ms", "latency_s", "engine",
+           "source"]  # fmt: skip
 
 HEADER = """\
 # ML.ENERGY leaderboard measurements (GPU energy, measured with Zeus), transcribed by tools/transcribe_mlenergy.py
@@ -89,7 +92,16 @@ HEADER = """\
 # Precision: bfloat16 -> bf16, fp8 -> fp8, and gpt-oss's mxfp4 -> fp4 (MXFP4 is a 4-bit float format with
 # block scales: its expert weights are 4-bit, attention and embeddings stay bf16).
 # ASSUMPTIONS: v3 'H100' read as H100 SXM (h100-sxm); v1 GPU 'A100 (40GB?)' read as A100 SXM 40GB and v1
-# precision as FP16 (HF transformers, 2023). Input lengths are not in the export.
+# precision as FP16 (HF transformers, 2023).
+# input_tokens: the export has no input lengths. ML.ENERGY's v3.0 analysis gives the mean prompt length of two
+# tasks, "mean 634 vs. 224", beside its Qwen 3 32B case study whose table lists Text Conversation first: read as
+# 634 tokens for lm-arena-chat and 224 for gpqa, in Qwen 3 tokens (https://github.com/ml-energy/blog/blob/
+# 2bfa158da2019b365406a13e05f4fa364299b491/docs/posts/ml-energy-leaderboard-v3.0.md, section "LLM"); the order
+# fits the datasets (multi-turn chat histories against one question and four choices). The benchmark counts the tokens
+# of the prompt content (lm-arena-chat: all earlier turns of the conversation; gpqa: question and four choices),
+# not the chat template (https://github.com/ml-energy/benchmark, mlenergy/benchmark/llm/datasets.py, commit
+# c1d6557). ASSUMPTION: the same mean for every model of a task (tokenizers differ). No mean is published for
+# sourcegraph-fim or the v1 chat set: null there.
 """
 
 
@@ -125,6 +137,7 @@ def transcribe(csv_path: Path, catalog_ids: set[str]) -> tuple[list[list], list[
                 "accelerator": GPUS[gpu], "precision": PRECISIONS[r["weight_precision"]],
                 "gpus": r["num_gpus"], "tp": r["tensor_parallel"], "ep": r["expert_parallel"],
                 "max_num_seqs": r["max_num_seqs"], "batch_size": r["batch_size"] if v1 else r["avg_batch_size"],
+                "input_tokens": str(INPUT_TOKENS.get(task, "")),
                 "output_tokens": r["avg_output_len_tokens"], "energy_per_request_j": r["energy_per_request_j"],
                 "energy_per_output_token_j": r["energy_per_output_token_j"], "avg_power_w": r["avg_power_w"],
                 "output_tokens_per_s": r["output_throughput_tok_s"], "median_itl_ms": r["median_itl_ms"],
