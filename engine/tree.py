@@ -52,6 +52,19 @@ class Entry:
         return (self.data.get("field_sources") or {}).get(field, self.data.get("source", "no source given"))
 
 
+def _entry_problems(entry: Entry) -> list[Problem]:
+    """What one schema cannot say about an entry: a model's routed experts per token are at most its experts."""
+    data = entry.data
+    if entry.catalog == "models" and "experts_per_token" in data:
+        if "experts" not in data:
+            return [Problem(entry.loc("experts_per_token"), "experts_per_token is given without experts",
+                            "experts (routed experts per MoE layer) beside experts_per_token")]  # fmt: skip
+        if data["experts_per_token"] > data["experts"]:
+            return [Problem(entry.loc("experts_per_token"), f"experts_per_token {data['experts_per_token']} is "
+                            f"greater than experts {data['experts']}", "experts_per_token <= experts")]  # fmt: skip
+    return []
+
+
 class Tree:
     """The formulas, catalogs and schemas of one methodology root."""
 
@@ -143,6 +156,7 @@ class Tree:
                         )
                         continue
                     table[entry_id] = Entry(name, entry_id, data, doc, self.relative(path), ("entries", entry_id))
+                    problems += _entry_problems(table[entry_id])
             if problems:
                 raise ImpactError(problems)
             self._catalogs = catalogs

@@ -86,3 +86,37 @@ def test_constants_are_exact_conversions(tree):
     for method in tree.methodologies().values():
         for c in method.constants.values():
             assert ureg.Quantity(c.value, parse_unit(c.unit)).to("dimensionless").magnitude == pytest.approx(1), c.name
+
+
+def test_moe_entries_are_consistent(tree):
+    """Every MoE entry names its experts, and (total - active) / (1 - k/E), the routed-expert parameters the
+    serving methodology derives, lies between the inactive parameters and the total: e.g. Mixtral 8x7B
+    (46.7 - 12.9) / (1 - 2/8) = 45.07 <= 46.7."""
+    moe = {k: e.data for k, e in tree.catalog("models").items() if e.data.get("moe")}
+    wanted = {"mixtral-8x7b", "mixtral-8x22b", "deepseek-v3", "qwen3-30b-a3b", "gpt-oss-120b", "llama-4-maverick"}
+    assert wanted <= set(moe)
+    for name, m in moe.items():
+        assert 1 <= m["experts_per_token"] < m["experts"], name
+        inactive = m["total_params_b"] - m["active_params_b"]
+        routed = inactive / (1 - m["experts_per_token"] / m["experts"])
+        assert inactive < routed <= m["total_params_b"], name
+    assert moe["mixtral-8x7b"]["experts"] == 8 and moe["deepseek-v3"]["experts_per_token"] == 8
+    assert moe["deepseek-v3"]["kv_elements_per_token"] == 61 * (512 + 64)  # MLA: layers x (kv_lora_rank + rope dim)
+
+
+def test_mlenergy_rows_name_catalog_entries(tree):
+    """The ML.ENERGY table: columns engine/validate.py reads, ids that resolve, every text task present."""
+    doc = tree.table(tree.root / "catalogs" / "benchmarks" / "mlenergy.yaml")
+    columns = doc.data["columns"]
+    assert {"model", "accelerator", "precision", "gpus", "output_tokens", "energy_per_request_j",
+            "energy_per_output_token_j", "batch_size", "tp", "ep", "engine"} <= set(columns)  # fmt: skip
+    rows = [dict(zip(columns, r, strict=True)) for r in doc.data["rows"]]
+    for kind, column in (("models", "model"), ("accelerators", "accelerator"), ("precisions", "precision")):
+        assert {r[column] for r in rows} <= set(tree.catalog(kind)), column
+    assert {r["task"] for r in rows} == {"lm-arena-chat", "gpqa", "sourcegraph-fim", "chat (v1 prompt set)"}
+    assert {r["engine"] for r in rows if r["version"] == "v3"} == {"vllm"}
+    by_task = {r["task"]: r["input_tokens"] for r in rows}  # ML.ENERGY's published means; none for FIM or v1
+    assert by_task == {"lm-arena-chat": 634, "gpqa": 224, "sourcegraph-fim": None, "chat (v1 prompt set)": None}
+    unmapped = doc.data["unmapped"]
+    assert all(u["reason"].startswith("not a text task") for u in unmapped if u["task"] in ("image-chat", "video-chat"))
+    assert len({r["row"] for r in rows} | {u["row"] for u in unmapped}) == len(rows) + len(unmapped)  # each row once
