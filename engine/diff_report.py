@@ -14,7 +14,7 @@ import json
 import math
 from pathlib import Path
 
-from .report import markdown_table
+from .render.markdown import table as markdown_table
 
 MOVES_SHOWN = 12  # results named per difference; the rest are counted
 ROWS_SHOWN = 100  # result rows in Markdown (a pull-request comment has a size limit); JSON has them all

@@ -1,14 +1,10 @@
-"""Turn runs into plain rows and texts: the JSON document, CSV and Markdown.
+"""Turn runs into plain rows: the JSON document and the rows every table and file is drawn from.
 
-Nothing here imports rich or click: `cli.py` renders the rows as tables. Numbers are shown with six
-significant digits in tables; JSON and CSV carry full precision.
+Nothing here imports rich or click and nothing makes text: `engine/render/` turns these rows into terminal
+tables, JSON, CSV and Markdown. `number` writes six significant digits; the documents carry full precision.
 """
 
 from __future__ import annotations
-
-import csv
-import io
-import json
 
 from .api import Run
 from .compare import LABELS
@@ -26,10 +22,6 @@ def document(runs: list[Run], explain: bool = False) -> dict:
     from .explain import derivations
 
     return {"runs": [{**r.to_dict(), **({"explain": derivations(r)} if explain else {})} for r in runs]}
-
-
-def to_json(runs: list[Run], explain: bool = False) -> str:
-    return json.dumps(document(runs, explain), indent=2) + "\n"
 
 
 def result_rows(run: Run) -> list[dict]:
@@ -95,72 +87,6 @@ def input_rows(run: Run) -> list[dict]:
     ]
 
 
-def to_csv(runs: list[Run]) -> str:
-    """One row per result and per input: methodology, kind, name, value, unit, total, source (and p5, p50,
-    p95, mean when sampled). A sweep is one row per point instead (`sweep_rows`)."""
-    if runs and runs[0].points is not None:
-        rows, columns = sweep_rows(runs)
-        return plain_csv([{c: (repr(r[c]) if isinstance(r[c], float) else r[c]) for c in columns} for r in rows])
-    out = io.StringIO()
-    writer = csv.writer(out, lineterminator="\n")
-    sampled = any(run.uncertainty for run in runs)
-    writer.writerow(["scenario", "methodology", "kind", "name", "value", "unit", "total", "source"]
-                    + (list(SPREAD_COLUMNS) if sampled else []))  # fmt: skip
-    for run in runs:
-        totals = run.totals() if run.requests != 1 else {}
-        spreads = (run.uncertainty or {}).get("results", {})
-        for name, r in run.results.items():
-            total = repr(float(totals[name].value[0])) if name in totals else ""
-            sp = spreads.get(name)
-            spread = [repr(getattr(sp, k)) if sp else "" for k in SPREAD_COLUMNS] if sampled else []
-            writer.writerow(
-                [run.scenario.name, run.methodology, "result", name, repr(float(r.value[0])), r.unit, total, ""]
-                + spread
-            )
-        for name, v in run.inputs.items():
-            writer.writerow(
-                [run.scenario.name, run.methodology, "input", name, repr(float(v.value[0])), v.unit, "", v.source]
-                + ([""] * len(SPREAD_COLUMNS) if sampled else [])
-            )
-    return out.getvalue()
-
-
-def markdown_table(rows: list[dict], columns: list[str]) -> str:
-    def cell(text) -> str:
-        return str(text).replace("|", "\\|").replace("\n", " ")
-
-    lines = ["| " + " | ".join(columns) + " |", "|" + "|".join("---" for _ in columns) + "|"]
-    lines += ["| " + " | ".join(cell(row.get(c, "")) for c in columns) + " |" for row in rows]
-    return "\n".join(lines)
-
-
-def to_markdown(runs: list[Run]) -> str:
-    if runs and runs[0].points is not None:
-        rows, columns = sweep_rows(runs, every_result=False)
-        shown = [{c: (number(r[c]) if isinstance(r[c], float) else r[c]) for c in columns} for r in rows]
-        return f"## {runs[0].scenario.name}: sweep of {len(rows)} points\n\n" + markdown_table(shown, columns) + "\n"
-    parts = []
-    for run in runs:
-        parts.append(f"## {run.scenario.name}: {run.methodology} {run.version}\n")
-        columns = (
-            ["name", "value", "unit"]
-            + (["total"] if run.requests != 1 and run.totals() else [])
-            + (list(SPREAD_COLUMNS) if run.uncertainty else [])
-            + ["description"]
-        )
-        parts.append(markdown_table(result_rows(run), columns) + "\n")
-        if run.uncertainty:
-            u = run.uncertainty
-            parts.append(f"### Sensitivity ({u['samples']} samples, seed {u['seed']})\n")
-            parts.append(markdown_table(sensitivity_rows(run), ["result", "drivers (rank correlation)"]) + "\n")
-        parts.append("### Inputs\n")
-        parts.append(markdown_table(input_rows(run), ["name", "value", "unit", "source"]) + "\n")
-        for title, items in (("Assumptions", run.assumptions), ("Warnings", run.warnings)):
-            if items:
-                parts.append(f"### {title}\n\n" + "\n".join(f"- {item}" for item in items) + "\n")
-    return "\n".join(parts)
-
-
 def comparison_rows(comparison) -> list[dict]:
     """Rows of a comparison for people: quantity, unit, one column per methodology, then the ratios."""
     base = comparison.methodologies[0]
@@ -180,44 +106,6 @@ def comparison_rows(comparison) -> list[dict]:
 def comparison_columns(comparison) -> list[str]:
     base = comparison.methodologies[0]
     return ["quantity", "unit", *comparison.methodologies, *(f"{m} / {base}" for m in comparison.methodologies[1:])]
-
-
-def comparison_json(comparison) -> str:
-    return json.dumps(comparison.to_dict(), indent=2) + "\n"
-
-
-def comparison_csv(comparison) -> str:
-    out = io.StringIO()
-    writer = csv.writer(out, lineterminator="\n")
-    writer.writerow(["scenario", "quantity", "unit", "methodology", "value", "ratio_to_" + comparison.methodologies[0]])
-    for row in comparison.rows:
-        for m in comparison.methodologies:
-            value, ratio = row["values"][m], row["ratios"][m]
-            writer.writerow(
-                [
-                    comparison.scenario.name,
-                    row["quantity"],
-                    row["unit"],
-                    m,
-                    "" if value is None else repr(value),
-                    "" if ratio is None else repr(ratio),
-                ]
-            )
-    return out.getvalue()
-
-
-def comparison_markdown(comparison) -> str:
-    title = f"## {comparison.scenario.name}: " + " vs ".join(comparison.methodologies) + "\n\n"
-    return title + markdown_table(comparison_rows(comparison), comparison_columns(comparison)) + "\n"
-
-
-def plain_csv(rows: list[dict]) -> str:
-    """Rows of plain values as CSV, columns in the first row's order."""
-    out = io.StringIO()
-    writer = csv.DictWriter(out, fieldnames=list(rows[0]) if rows else [], lineterminator="\n")
-    writer.writeheader()
-    writer.writerows(rows)
-    return out.getvalue()
 
 
 def memory_matrix(rows: list[dict], suffix: str, unit: str) -> tuple[list[dict], list[str]]:
@@ -246,20 +134,3 @@ def batch_rows(data: dict, every_result: bool = False, show=number) -> tuple[lis
             row[label] = show(float(totals.get(m, {}).get(n, {}).get("value", 0.0)))
         rows.append(row)
     return rows, [*data["by"], "requests", *labels]
-
-
-def batch_json(data: dict) -> str:
-    return json.dumps(data, indent=2) + "\n"
-
-
-def batch_csv(data: dict) -> str:
-    """The totals and groups as CSV: every result that adds up, full precision."""
-    return plain_csv(batch_rows(data, every_result=True, show=repr)[0])
-
-
-def batch_markdown(data: dict) -> str:
-    rows, columns = batch_rows(data)
-    title = f"## {data['log']}: {data['rows']:,} rows, {data['requests']:,.6g} requests"
-    if data["skipped"]:
-        title += f", {data['skipped']:,} bad rows skipped"
-    return title + "\n\n" + markdown_table(rows, columns) + "\n"

@@ -1,0 +1,127 @@
+"""`impact run`, `impact compare` and `impact explain`: evaluate a scenario and show its results."""
+
+from __future__ import annotations
+
+import click
+
+from ..engine import open_tree
+from ..engine import run as run_scenario
+from ..engine.errors import Location
+from .common import (
+    DEFAULT_SCENARIO,
+    FORMATS,
+    emit,
+    format_option,
+    optimization_option,
+    reports_errors,
+    root_option,
+    set_option,
+    show,
+)
+
+methodology_option = click.option(
+    "--methodology", "methodologies", multiple=True, metavar="NAME",
+    help="Run this methodology instead of the scenario's (repeatable).",
+)  # fmt: skip
+
+
+@click.command("run")
+@click.argument("scenario", required=False)
+@set_option
+@methodology_option
+@optimization_option
+@format_option(FORMATS, help="Output format.")
+@click.option(
+    "--explain",
+    "with_explain",
+    is_flag=True,
+    help="With --format json: add each formula's expression with its values substituted (see impact explain).",
+)
+@click.option("--samples", type=click.IntRange(min=1), metavar="N",
+              help="Draw N samples of every uncertain input (range, distribution): p5, p50, p95, mean.")  # fmt: skip
+@click.option("--seed", type=int, metavar="S", help="Seed of the random draws, for reproducible --samples.")
+@click.option("--plot", "plot_path", metavar="FILE.png", help="A sweep: draw --y against --x (matplotlib extra).")
+@click.option("--x", "x_name", metavar="NAME", help="With --plot: the swept key on the x axis (default: the first).")
+@click.option("--y", "y_name", metavar="RESULT", help="With --plot: the result drawn, NAME or methodology.NAME.")
+@root_option
+@reports_errors
+def run_command(scenario, sets, methodologies, optimizations, fmt, with_explain, samples, seed, plot_path, x_name,
+                y_name, root):  # fmt: skip
+    """Evaluate SCENARIO (a YAML file; the shipped chatbot example when omitted).
+
+    Prints every result with its unit, and every input with its value, unit and source (file:line of the
+    catalog entry, scenario line, --set or default). A scenario with a sweep: prints one row per point.
+    """
+    tree = open_tree(root)
+    if scenario is None:
+        scenario = str(tree.root / DEFAULT_SCENARIO)
+    runs = run_scenario(
+        scenario,
+        tree=tree,
+        methodologies=list(methodologies) or None,
+        set=list(sets),
+        optimizations=list(optimizations),
+        samples=samples,
+        seed=seed,
+    )
+    if plot_path:
+        from ..engine.sweep import plot
+
+        plot(runs, plot_path, x_name, y_name)
+    emit(fmt, "runs", runs, explain=with_explain)
+    if plot_path:
+        click.echo(f"wrote {plot_path}", err=True)
+
+
+@click.command("compare")
+@click.argument("scenario", required=False)
+@click.option(
+    "--methodology",
+    "methodologies",
+    multiple=True,
+    metavar="NAME",
+    help="A methodology to compare (repeatable; the first is the baseline of the ratios). "
+    "Default: every methodology that declares a headline energy.",
+)
+@set_option
+@optimization_option
+@format_option()
+@root_option
+@reports_errors
+def compare_command(scenario, methodologies, sets, optimizations, fmt, root):
+    """Compare methodologies on SCENARIO: duration, energy per request and per 1k output tokens, emissions and
+    water, one column per methodology, and the ratio of each to the first."""
+    from ..engine.compare import compare
+
+    tree = open_tree(root)
+    source = scenario or str(tree.root / DEFAULT_SCENARIO)
+    emit(fmt, "comparison", compare(source, tree, list(methodologies) or None, list(sets), list(optimizations)))
+
+
+@click.command("explain")
+@click.argument("scenario")
+@click.argument("result")
+@click.option("--methodology", default=None, metavar="NAME", help="The methodology whose result it is.")
+@set_option
+@optimization_option
+@format_option(["text", "json"])
+@root_option
+@reports_errors
+def explain_command(scenario, result, methodology, sets, optimizations, fmt, root):
+    """The derivation tree of RESULT in SCENARIO: each formula with its expression and the values substituted,
+    each input with its value, unit and source (catalog file and line, scenario line, --set, default)."""
+    import json
+
+    from ..engine.explain import explain, pick
+    from ..engine.render import terminal
+
+    tree = open_tree(root)
+    runs = run_scenario(scenario, tree=tree, methodologies=[methodology] if methodology else None, set=list(sets),
+                        optimizations=list(optimizations))  # fmt: skip
+    chosen = pick(runs, result, methodology, Location(None, path=f"{scenario} {result}"))
+    found = explain(chosen, result)
+    if fmt == "json":
+        click.echo(json.dumps({"methodology": chosen.methodology, "provenance": chosen.provenance, "tree": found},
+                              indent=2))  # fmt: skip
+        return
+    show(terminal.explain(found))

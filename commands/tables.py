@@ -1,0 +1,125 @@
+"""`impact memory`, `impact validate` and `impact batch`: tables over many models, datasets or requests."""
+
+from __future__ import annotations
+
+import click
+
+from ..engine import open_tree
+from .common import emit, format_option, optimization_option, progress, reports_errors, root_option, set_option
+
+
+@click.command("memory")
+@click.argument("models", nargs=-1, metavar="[MODEL]...")
+@click.option(
+    "--precision",
+    "precisions",
+    multiple=True,
+    metavar="ID",
+    help="A precision column (repeatable). Default: fp32, fp16 (also BF16), int8, int4.",
+)
+@click.option(
+    "--hardware",
+    default="h100-sxm",
+    show_default=True,
+    metavar="ID",
+    help="The accelerator whose memory sets how many are needed.",
+)
+@click.option(
+    "--context",
+    default=0,
+    show_default=True,
+    type=click.IntRange(min=0),
+    metavar="TOKENS",
+    help="Tokens of KV cache to hold besides the weights.",
+)
+@click.option(
+    "--unit",
+    type=click.Choice(["GB", "GiB"]),
+    default="GB",
+    show_default=True,
+    help="GB = 1e9 bytes; GiB = 2**30 bytes (what many tables, seed 002's included, call GB).",
+)
+@format_option()
+@root_option
+@reports_errors
+def memory_command(models, precisions, hardware, context, unit, fmt, root):
+    """Memory of MODELs (default: every catalog model) at each precision: weights, inference memory
+    (weights x overhead, plus the KV cache of --context tokens) and how many --hardware accelerators hold it."""
+    from ..engine.memory_table import memory_table, to_gib
+
+    rows = memory_table(open_tree(root), models, precisions, hardware, context)
+    emit(fmt, "memory", to_gib(rows) if unit == "GiB" else rows, unit=unit, hardware=hardware)
+
+
+@click.command("validate")
+@click.option(
+    "--plot",
+    "plot_path",
+    type=click.Path(dir_okay=False),
+    metavar="FILE.png",
+    help="Also draw predicted against measured on log axes (needs the plot extra: matplotlib).",
+)
+@click.option(
+    "--group",
+    "group_kinds",
+    multiple=True,
+    type=click.Choice(["accelerator", "family", "precision"]),
+    help="Only these breakdowns (repeatable). Default: all three.",
+)
+@format_option(["table", "json", "csv"])
+@root_option
+@reports_errors
+def validate_command(plot_path, group_kinds, fmt, root):
+    """Compare predictions with measurements: TensorRT-LLM throughput (held out by model), first-token latency
+    against t_in, ML.ENERGY GPU energy per request and per token, and seed 002's single-request decode speeds.
+    Per dataset and group: count, median ratio predicted / measured, mean absolute percentage error."""
+    from ..engine.validate import datasets, plot, require_matplotlib, summary
+
+    if plot_path:
+        require_matplotlib(plot_path)  # fail before computing, not after
+    data = datasets(open_tree(root))
+    rows = [r for r in summary(data) if r["group"] == "all" or not group_kinds or r["group"] in group_kinds]
+    if plot_path:
+        plot(data, plot_path)
+    emit(fmt, "validation", rows, unusable={d.name: d.unusable for d in data})
+
+
+@click.command("batch")
+@click.argument("log", metavar="LOG")
+@click.option("--scenario", "scenario", required=True, metavar="BASE.yaml",
+              help="The base scenario; the log's columns override it row by row.")  # fmt: skip
+@click.option("--by", "by", multiple=True, metavar="COLUMN", help="Break the totals down by this column (repeatable).")
+@click.option("--out", "out", metavar="FILE.csv", help="Write one result row per request (its line and results).")
+@click.option("--result", "results", multiple=True, metavar="NAME",
+              help="A result to write with --out (repeatable; default: the headline results).")  # fmt: skip
+@click.option("--skip-bad-rows", is_flag=True, help="Count and list bad rows instead of stopping at the first.")
+@click.option("--ignore", "ignore", multiple=True, metavar="COLUMN", help="A log column to pass over (repeatable).")
+@set_option
+@click.option("--methodology", "methodologies", multiple=True, metavar="NAME", help="Run this methodology instead.")
+@optimization_option
+@format_option()
+@root_option
+@reports_errors
+def batch_command(log, scenario, by, out, results, skip_bad_rows, ignore, sets, methodologies, optimizations, fmt,
+                  root):  # fmt: skip
+    """Evaluate every request of LOG (CSV or JSON Lines, one request per row) against a base scenario.
+
+    Columns are scenario keys (model, hardware, location, precision, ...), request fields (input_tokens,
+    output_tokens, gpus), any input or formula name, or `requests` (a row's weight). Prints the totals, and
+    with --by a breakdown. Memory stays flat: the log is read in chunks.
+    """
+    from ..engine.batch import run_batch, summary
+
+    tree = open_tree(root)
+    with progress() as report_progress:
+        batch = run_batch(log, scenario, tree, methodologies=list(methodologies) or None, set=list(sets),
+                          optimizations=list(optimizations), by=by, ignore=ignore, out=out, results=results,
+                          skip_bad_rows=skip_bad_rows, progress=report_progress)  # fmt: skip
+    data = summary(batch)
+    emit(fmt, "batch", data)
+    for line in data["bad_rows"]:
+        click.echo(f"skipped: {line}", err=True)
+    if data["skipped"] > len(data["bad_rows"]):
+        click.echo(f"skipped: ... and {data['skipped'] - len(data['bad_rows'])} more bad rows", err=True)
+    if out:
+        click.echo(f"wrote {out}", err=True)

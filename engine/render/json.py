@@ -1,0 +1,32 @@
+"""JSON: the documents `impact ... --format json` prints. `runs` is the contract tests/golden compares."""
+
+from __future__ import annotations
+
+import json
+
+from .. import report
+
+
+def _dump(document) -> str:
+    return json.dumps(document, indent=2) + "\n"
+
+
+def runs(runs, explain: bool = False) -> str:
+    """{"runs": [...]} (engine.report.document); with `explain`, each formula's substituted expression."""
+    return _dump(report.document(runs, explain))
+
+
+def comparison(comparison) -> str:
+    return _dump(comparison.to_dict())
+
+
+def batch(data: dict) -> str:
+    return _dump(data)
+
+
+def memory(rows: list[dict], unit: str) -> str:
+    return _dump({"unit": unit, "rows": rows})
+
+
+def validation(rows: list[dict], unusable: dict) -> str:
+    return _dump({"rows": rows, "unusable": unusable})

@@ -1,0 +1,36 @@
+"""Plain text: the short reports of `impact calibrate` and `impact estimate-params`, a line per fact."""
+
+from __future__ import annotations
+
+
+def _percent(value) -> str:
+    return "n/a (a single group)" if value is None else f"{value:.1%}"
+
+
+def calibration(fit, per_precision_used: bool, written: str | None) -> str:
+    """A fit (engine.calibrate.calibrate): its data, betas, in-sample and held-out errors, what was written."""
+    lines = [
+        f"fitted on {fit.rows} rows of {fit.data} ({fit.groups['model']} models, {fit.groups['accelerator']} "
+        f"accelerators, {fit.groups['precision']} precisions); {len(fit.dropped)} rows unusable",
+        f"beta_in = {fit.beta_in:.6g}, beta_out = {fit.beta_out:.6g}",
+        f"R^2 (log durations) = {fit.r2_log:.3f}, MAPE = {fit.mape:.1%}",
+        f"held-out MAPE: whole models left out {_percent(fit.cv_mape_by_model)}, whole accelerators left out "
+        f"{_percent(fit.cv_mape_by_accelerator)}, per-precision betas (models left out) "
+        f"{_percent(fit.cv_mape_per_precision)}",
+    ]
+    for precision, (b_in, b_out) in fit.per_precision.items():
+        lines.append(f"  {precision}: beta_in = {b_in:.6g}, beta_out = {b_out:.6g}")
+    used = "per-precision betas" if per_precision_used else "pooled betas"
+    lines.append(f"using {used} (lower held-out error); " + (f"wrote {written}" if written else "nothing written"))
+    return "\n".join(lines) + "\n"
+
+
+def parameter_estimate(found, basis: str) -> str:
+    """An estimate of active parameters from a price (engine.estimate.estimate), with each provider's fit."""
+    lines = [
+        f"active parameters: {found.point_b:.3g}B (95% interval {found.low_b:.3g}B to {found.high_b:.3g}B)",
+        f"conservative estimate (upper bound, used by scenarios): {found.conservative_b:.3g}B",
+    ]
+    for p in found.predictions:
+        lines.append(f"  {p['provider']}: ${p['price']:g}/M tokens ({basis}), {p['fit']} fit on {p['fit_rows']} models")
+    return "\n".join(lines) + "\n"
