@@ -63,21 +63,30 @@ def memory_command(models, precisions, hardware, context, unit, fmt, root):
     "--group",
     "group_kinds",
     multiple=True,
-    type=click.Choice(["accelerator", "family", "precision"]),
-    help="Only these breakdowns (repeatable). Default: all three.",
+    type=click.Choice(["accelerator", "family", "precision", "engine", "load"]),
+    help="Only these breakdowns (repeatable). Default: all.",
+)
+@click.option(
+    "--methodology",
+    "methodologies",
+    multiple=True,
+    metavar="NAME",
+    help="Validate these methodologies (repeatable). Default: scope3 and serving.",
 )
 @format_option(["table", "json", "csv"])
 @root_option
 @reports_errors
-def validate_command(plot_path, group_kinds, fmt, root):
-    """Compare predictions with measurements: TensorRT-LLM throughput (held out by model), first-token latency
-    against t_in, ML.ENERGY GPU energy per request and per token, and seed 002's single-request decode speeds.
-    Per dataset and group: count, median ratio predicted / measured, mean absolute percentage error."""
+def validate_command(plot_path, group_kinds, methodologies, fmt, root):
+    """Compare predictions with measurements. scope3: TensorRT-LLM throughput (held out by model), first-token
+    latency against t_in, ML.ENERGY GPU energy per request and per token, and seed 002's single-request decode
+    speeds. serving: every result its calibration compares (throughput, first-token latency, decode speed, ML.ENERGY
+    energy, inter-token latency and power), each row predicted by a fit that left its whole model out. Per dataset
+    and group: count, median ratio predicted / measured, mean absolute percentage error."""
     from ..engine.validate import datasets, plot, require_matplotlib, summary
 
     if plot_path:
         require_matplotlib(plot_path)  # fail before computing, not after
-    data = datasets(open_tree(root))
+    data = datasets(open_tree(root), tuple(methodologies) or ("scope3", "serving"))
     rows = [r for r in summary(data) if r["group"] == "all" or not group_kinds or r["group"] in group_kinds]
     if plot_path:
         plot(data, plot_path)

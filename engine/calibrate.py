@@ -228,54 +228,36 @@ def held_out(x, y, groups, doc, split=None) -> np.ndarray:
     return pred
 
 
-HEADER = """# Regression coefficients of the Scope3 duration model, t_hat = beta_in * t_in + beta_out * t_out.
-# Written by `impact calibrate` (engine/calibrate.py explains the target and the fit); do not edit by hand:
-# rerun the command. A scenario without `calibration:` uses the entry `default`; `uncalibrated` keeps the
-# theoretical (roofline) durations. Per-precision betas are written only when they lower the held-out error.
-"""
-
-
 def prefers_per_precision(fit: Fit) -> bool:
     """Per-precision betas only when they lower the held-out error (and it could be measured)."""
     pooled, split = fit.cv_mape_by_model, fit.cv_mape_per_precision
     return pooled is not None and split is not None and split < pooled and len(fit.per_precision) > 1
 
 
-def catalog_text(fit: Fit, entry_id: str, date: str) -> str:
-    """A calibrations catalog file holding `fit` as `entry_id` (and, for `default`, the uncalibrated entry)."""
-    import yaml
-
-    per_precision = prefers_per_precision(fit)
-    entry = {
-        "name": f"Fitted on {fit.rows} benchmark rows ({fit.data})",
-        "methodology": "scope3",
-        "beta_in": fit.beta_in,
-        "beta_out": fit.beta_out,
-    }
-    if per_precision:
-        entry["beta_in_by_precision"] = {p: b[0] for p, b in fit.per_precision.items()}
-        entry["beta_out_by_precision"] = {p: b[1] for p, b in fit.per_precision.items()}
+def entry_fields(fit: Fit, date: str) -> dict:
+    """The calibration fields of scope3's throughput fit."""
+    fields = {"beta_in": fit.beta_in, "beta_out": fit.beta_out}
+    if prefers_per_precision(fit):
+        fields["beta_in_by_precision"] = {p: b[0] for p, b in fit.per_precision.items()}
+        fields["beta_out_by_precision"] = {p: b[1] for p, b in fit.per_precision.items()}
     held_out = {"cv_mape_by_model": fit.cv_mape_by_model, "cv_mape_by_accelerator": fit.cv_mape_by_accelerator,
                 "cv_mape_per_precision": fit.cv_mape_per_precision}  # fmt: skip
-    entry.update({
+    fields.update({
         "rows": fit.rows, "r2": fit.r2_log, "mape": fit.mape,
         **{key: value for key, value in held_out.items() if value is not None},
         "date": date, "data": fit.data, "data_hash": fit.data_hash,
-        "source": f"impact calibrate on {fit.data}",
-        "notes": "r2 is of log durations; MAPEs are fractions; cv_* hold out whole models, whole accelerators, or "
-                 "whole models with separate betas per precision.",
     })  # fmt: skip
-    entries = {entry_id: entry}
-    if entry_id == "default":
-        entries["uncalibrated"] = {
-            "name": "Theoretical durations (no regression correction)", "beta_in": 1.0, "beta_out": 1.0,
-            "source": "Scope3 inference page: t_hat = t_total when both betas are 1",
-        }  # fmt: skip
-    body = {
-        "kind": "catalog",
-        "schema_version": 1,
-        "catalog": "calibrations",
-        "description": "Coefficients that correct the theoretical prefill and decode durations.",
-        "entries": entries,
-    }
-    return HEADER + yaml.safe_dump(body, sort_keys=False, width=110)
+    return fields
+
+
+def batch1_betas(tree: Tree) -> dict:
+    """scope3's coefficients for one request at a time (the `local` deployment's load): beta_in from TensorRT-LLM's
+    batch-1 first-token latencies against t_in, beta_out from seed 002's single-request decode speeds against the
+    t_out of one token. Each minimises the squared relative error, beta = sum(x/y) / sum((x/y)^2)."""
+    from .validate import batch1_terms
+
+    out = {}
+    for name, (x, y) in batch1_terms(tree).items():
+        r = x / y
+        out[name] = float(r.sum() / (r @ r))
+    return {"beta_in_by_load": {"batch-1": out["beta_in"]}, "beta_out_by_load": {"batch-1": out["beta_out"]}}

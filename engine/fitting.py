@@ -200,23 +200,26 @@ class Fitter:
         self.spec = _spec(method)
         self.fitted = list(self.spec["fitted"])
         self.targets = list(rows.measured)
+        self.keys, self.codes = np.unique(rows.fit_key, return_inverse=True)
 
     def predict(self, values: dict[str, dict[str, float]], mask=None, fallback: str | None = None) -> dict:
         """Predicted compared results for the rows in `mask` with per-fit-key `values` (a key without values
         uses `fallback`'s)."""
         mask = np.ones(len(self.rows.dataset), dtype=bool) if mask is None else mask
-        keys = self.rows.fit_key[mask]
+        codes = self.codes[mask]
         columns = {n: c[mask] for n, c in self.rows.columns.items()}
         for name in self.fitted:
-            lookup = {k: values.get(k, values.get(fallback, {})).get(name, self.spec["fitted"][name]["start"])
-                      for k in np.unique(keys)}  # fmt: skip
-            columns[name] = np.array([lookup[k] for k in keys], dtype=np.float64)
+            table = np.array([values.get(k, values.get(fallback, {})).get(name, self.spec["fitted"][name]["start"])
+                              for k in self.keys], dtype=np.float64)  # fmt: skip
+            columns[name] = table[codes]
         with np.errstate(all="ignore"):
             return evaluate_columns(self.method, columns, self.targets)
 
-    def residuals(self, values, mask=None) -> np.ndarray:
+    def residuals(self, values, mask=None, keys_only: bool = False) -> np.ndarray:
+        """log(predicted / measured) of every compared value, each (dataset, result) weighing the same; with
+        `keys_only`, the engine fit key of each residual instead (for the Jacobian's sparsity)."""
         mask = np.ones(len(self.rows.dataset), dtype=bool) if mask is None else mask
-        predicted = self.predict(values, mask)
+        predicted = None if keys_only else self.predict(values, mask)
         parts = []
         datasets = self.rows.dataset[mask]
         for result in self.targets:
@@ -224,11 +227,14 @@ class Fitter:
             ok = np.isfinite(measured) & (measured > 0)
             for name in np.unique(datasets[ok]):
                 sel = ok & (datasets == name)
+                if keys_only:
+                    parts.append(self.rows.fit_key[mask][sel])
+                    continue
                 ratio = np.log(np.maximum(predicted[result][sel], 1e-30) / measured[sel])
-                parts.append(ratio / np.sqrt(sel.sum()))  # each (dataset, result) weighs the same
+                parts.append(ratio / np.sqrt(sel.sum()))
         return np.concatenate(parts) if parts else np.zeros(1)
 
-    def fit(self, mask=None) -> Fit:
+    def fit(self, mask=None, start: dict | None = None, max_nfev: int = 100) -> Fit:
         from scipy.optimize import least_squares  # deferred: only calibration needs scipy here
 
         mask = np.ones(len(self.rows.dataset), dtype=bool) if mask is None else mask
@@ -254,8 +260,15 @@ class Fitter:
         x0 = np.array([bounds[p]["start"] for _, p in slots])
         low = np.array([bounds[p]["min"] for _, p in slots])
         high = np.array([bounds[p]["max"] for _, p in slots])
+        if start is not None:  # a warm start (held-out refits begin from the full fit)
+            x0 = np.clip([start.get(k, {}).get(p, bounds[p]["start"]) for k, p in slots], low, high)
+        residual_keys = self.residuals(None, mask, keys_only=True)
+        sparsity = np.zeros((len(residual_keys), len(slots)), dtype=bool)
+        for j, (k, p) in enumerate(slots):  # a parameter moves its engine's rows and those that borrow it
+            users = [str(kk) for kk in keys if kk == k or (not free[(kk, p)] and donors.get(p) == str(k))]
+            sparsity[:, j] = np.isin(residual_keys, users)
         found = least_squares(lambda x: self.residuals(unpack(x), mask), x0, bounds=(low, high), x_scale="jac",
-                              max_nfev=200)  # fmt: skip
+                              jac_sparsity=sparsity, max_nfev=max_nfev)  # fmt: skip
         values = unpack(found.x)
         tied = {str(k): [p for p in self.fitted if not free[(k, p)]] for k in keys}
         rows = {str(d): int((self.rows.dataset[mask] == d).sum()) for d in np.unique(self.rows.dataset[mask])}
@@ -289,7 +302,7 @@ class Fitter:
         predicted = predicted if predicted is not None else self.predict(values)
         return summarise(self.rows, predicted)
 
-    def held_out(self, by: str, reference: str) -> dict[str, np.ndarray]:
+    def held_out(self, by: str, start: dict | None = None) -> dict[str, np.ndarray]:
         """Predictions of every row by a fit that did not see its group: whole models, accelerators or engines
         (FOLDS folds of models or accelerators; each engine left out in turn)."""
         labels = self.rows.labels[by]
@@ -304,7 +317,7 @@ class Fitter:
             test = np.isin(labels, fold)
             if test.all():
                 continue
-            fit = self.fit(~test)
+            fit = self.fit(~test, start=start, max_nfev=40)
             found = self.predict(fit.values, test, fallback=fit.reference)
             for r in self.targets:
                 predicted[r][test] = found[r]
@@ -332,5 +345,5 @@ def calibrate(tree: Tree, methodology: str, held_out: bool = True) -> tuple[Fit,
     fit.errors = {"in_sample": fitter.errors(fit.values)}
     if held_out:
         for by in ("model", "accelerator", "engine"):
-            fit.errors[f"held_out_by_{by}"] = summarise(fitter.rows, fitter.held_out(by, fit.reference))
+            fit.errors[f"held_out_by_{by}"] = summarise(fitter.rows, fitter.held_out(by, fit.values))
     return fit, fitter

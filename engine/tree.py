@@ -189,6 +189,7 @@ class Tree:
                 raise ImpactError(problems)
             self._methodologies = built
         return self._methodologies
+
     def optimizations(self) -> dict[str, Optimization]:
         if self._optimizations is None:
             self._optimizations = self._named_files("formulas/optimizations", "optimization", "optimization",
@@ -257,4 +258,3 @@ def _build(name: str, docs: dict, built: dict, chain: list) -> Methodology:
         base = _build(base_name, docs, built, [*chain, name])
     built[name] = parse(unbuilt.doc, unbuilt.file, base)
     return built[name]
-

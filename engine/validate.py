@@ -24,7 +24,7 @@ from .calibrate import calibrate, duration_terms, held_out, prefers_per_precisio
 from .tree import Tree
 
 FOLDER = "catalogs/benchmarks"
-GROUPS = ("accelerator", "family", "precision")
+GROUPS = ("accelerator", "family", "precision", "engine", "load")
 
 
 @dataclass
@@ -37,10 +37,49 @@ class Dataset:
     unusable: int = 0
 
 
-def datasets(tree: Tree) -> list[Dataset]:
-    method = tree.methodologies()["scope3"]
-    calibration = tree.catalog("calibrations").get("default")
-    return [_throughput(tree), _ttft(tree, method), *_mlenergy(tree, method, calibration), _seed002(tree, method)]
+def datasets(tree: Tree, methodologies=("scope3", "serving")) -> list[Dataset]:
+    """The datasets of each methodology: scope3's four, and every result a methodology's calibration: block
+    compares (serving), each row predicted by a fit that left its whole model out."""
+    out = []
+    if "scope3" in methodologies:
+        method = tree.methodologies()["scope3"]
+        calibration = tree.catalog("calibrations").get("default")
+        out += [_throughput(tree), _ttft(tree, method), *_mlenergy(tree, method, calibration),
+                _seed002(tree, method)]  # fmt: skip
+    for name in methodologies:
+        if name != "scope3":
+            out += declared(tree, name)
+    return out
+
+
+LOAD_BANDS = ((0, 1.5, "1"), (1.5, 16.5, "2-16"), (16.5, 128.5, "17-128"), (128.5, float("inf"), ">128"))
+
+
+def declared(tree: Tree, methodology: str) -> list[Dataset]:
+    """Held-out predictions of a methodology that declares its calibration (engine.fitting), one Dataset per
+    (table, compared result), grouped by accelerator, engine, model family, precision and load band."""
+    from .errors import Location
+    from .fitting import Fitter, prepare
+
+    method = tree.methodology(methodology, Location(None, path=f"--methodology {methodology}"))
+    fitter = Fitter(method, prepare(tree, method))
+    full = fitter.fit()
+    predicted = fitter.held_out("model", full.values)
+    rows, out = fitter.rows, []
+    concurrency = fitter.predict(full.values)["concurrency"] if "concurrency" in method.formulas else None
+    for result, measured in rows.measured.items():
+        for name in dict.fromkeys(rows.dataset):
+            sel = (rows.dataset == name) & np.isfinite(measured) & (measured > 0) & np.isfinite(predicted[result])
+            if not sel.any():
+                continue
+            groups = {k: rows.labels[k][sel] for k in ("accelerator", "engine", "family", "precision")}
+            if concurrency is not None:
+                groups["load"] = np.array([next(label for lo, hi, label in LOAD_BANDS if lo <= c < hi)
+                                           for c in concurrency[sel]])  # fmt: skip
+            unit = method.unit_of(result)
+            quantity = f"{result}, held out by model ({unit})"
+            out.append(Dataset(f"{methodology}: {name}", quantity, predicted[result][sel], measured[sel], groups, 0))
+    return out
 
 
 def summary(data: list[Dataset]) -> list[dict]:
@@ -49,7 +88,7 @@ def summary(data: list[Dataset]) -> list[dict]:
     for ds in data:
         ratio = ds.predicted / ds.measured
         rows.append(_line(ds, "all", "all", ratio))
-        for kind in GROUPS:
+        for kind in ds.groups:
             for label in sorted(set(ds.groups[kind])):
                 rows.append(_line(ds, kind, label, ratio[ds.groups[kind] == label]))
     return rows
@@ -125,6 +164,13 @@ def _seed002(tree: Tree, method) -> Dataset:
     groups["accelerator"] = np.array([f"{r['accelerator']} {r['engine']}" for r in used])  # the engine matters most
     return Dataset("seed002-decode-speed", "seconds per output token, one request", terms["t_out"], measured, groups,
                    len(dropped))  # fmt: skip
+
+
+def batch1_terms(tree: Tree) -> dict:
+    """scope3's theoretical batch-1 terms beside their measurements: {beta field: (theory, measured)}."""
+    method = tree.methodologies()["scope3"]
+    ttft, speed = _ttft(tree, method), _seed002(tree, method)
+    return {"beta_in": (ttft.predicted, ttft.measured), "beta_out": (speed.predicted, speed.measured)}
 
 
 def require_matplotlib(path: str):

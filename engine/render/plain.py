@@ -34,3 +34,23 @@ def parameter_estimate(found, basis: str) -> str:
     for p in found.predictions:
         lines.append(f"  {p['provider']}: ${p['price']:g}/M tokens ({basis}), {p['fit']} fit on {p['fit_rows']} models")
     return "\n".join(lines) + "\n"
+
+
+def serving_calibration(fit, dropped: int, written: str | None) -> str:
+    """A fit of declared parameters (engine.fitting): values per engine, then in-sample and held-out errors."""
+    names = list(next(iter(fit.values.values())))
+    lines = [f"fitted per engine on {', '.join(f'{d} ({n} rows)' for d, n in fit.rows.items())}; "
+             f"{dropped} rows unusable"]  # fmt: skip
+    for key, values in fit.values.items():
+        tied = fit.tied.get(key, [])
+        shown = ", ".join(f"{n} = {values[n]:.4g}" + ("*" if n in tied else "") for n in names)
+        lines.append(f"  {key}: {shown}")
+    if fit.tied:
+        lines.append("  * no row of that engine informs it: the value of the engine with most rows that does")
+    lines.append("error (median predicted/measured, MAPE):")
+    for kind, table in fit.errors.items():
+        lines.append(f"  {kind.replace('_', ' ')}:")
+        for key, e in table.items():
+            lines.append(f"    {key}: {e['rows']} rows, median {e['median_ratio']:.3g}, MAPE {e['mape']:.1%}")
+    lines.append(f"wrote {written}" if written else "nothing written")
+    return "\n".join(lines) + "\n"
