@@ -2,9 +2,10 @@
 
 `impact calibrate` updates ONE entry (`--id`, default `default`) of ONE file (`--out`): the fields the fit
 produced replace those of the same name in that entry; every other field of the entry and every other entry of
-the file are kept as they were (an existing file is read and validated first; a new file starts with the
-`uncalibrated` entry). The text is written by `engine.safefile` (atomic; links, devices and FIFOs refused).
-Comments of the old file are not kept: the header below says how the file is made.
+the file are kept as they were (an existing file is read and validated first; a new file holds the fitted entry
+only, so that it can sit beside the tree's own calibrations.yaml without repeating its ids). The text is written
+by `engine.safefile` (atomic; links, devices and FIFOs refused). Comments of the old file are not kept: the
+header below says how the file is made.
 """
 
 from __future__ import annotations
@@ -23,13 +24,6 @@ HEADER = """# Fitted coefficients of the methodologies. Written by `impact calib
 # batch-1 betas, used by deployments that serve one request at a time (local).
 """
 
-UNCALIBRATED = {
-    "name": "Theoretical durations (no regression correction)",
-    "beta_in": 1.0,
-    "beta_out": 1.0,
-    "source": "Scope3 inference page: t_hat = t_total when both betas are 1; serving: efficiencies 1, no overheads",
-}
-
 
 def update(tree: Tree, target: str | Path, entry_id: str, fields: dict, source: str, where: Location) -> str:
     """Write `fields` into entry `entry_id` of the calibrations file `target`; returns the text written."""
@@ -43,7 +37,7 @@ def update(tree: Tree, target: str | Path, entry_id: str, fields: dict, source: 
     else:
         body = {"kind": "catalog", "schema_version": 1, "catalog": "calibrations",
                 "description": "Coefficients fitted on benchmark measurements, per methodology."}  # fmt: skip
-        entries = {"uncalibrated": dict(UNCALIBRATED)} if entry_id != "uncalibrated" else {}
+        entries = {}
     entry = entries.get(entry_id, {"name": f"Fitted by impact calibrate ({entry_id})", "source": source})
     fits = {**entry.get("fits", {}), **fields.get("fits", {})}
     entry.update(fields)

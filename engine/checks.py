@@ -63,6 +63,8 @@ def _fill(message: str, local: dict, i: int) -> str:
     def value(match) -> str:
         array = local[match.group(1)]
         number = float(array[i] if len(array) > 1 else array[0])
+        if number == int(number) and abs(number) < 1e15:
+            return f"{int(number):,}"
         return f"{number:,.4g}" if abs(number) < 1e15 else f"{number:.4g}"
 
     return re.sub(r"\{([A-Za-z_][A-Za-z0-9_]*)\}", value, message)

@@ -108,10 +108,12 @@ def _add_definitions(out: dict, file: str, methodology: str, inputs, constants, 
         sig = {"unit": item.unit, "from": [str(b) for b in item.bindings], "scale": item.scale,
                "default": item.default, "minimum": item.minimum, "maximum": item.maximum,
                "integer": item.integer, "on_missing": item.on_missing}  # fmt: skip
-        out[("input", file, methodology, name)] = (sig, f"{file}:{item.location.line}")
+        own = item.file or file  # an input inherited through extends: is written in its base's file
+        out[("input", own, methodology, name)] = (sig, f"{own}:{item.location.line}")
     for name, item in constants.items():
-        out[("constant", file, methodology, name)] = ({"value": item.value, "unit": item.unit},
-                                                      f"{file}:{item.location.line}")  # fmt: skip
+        own = item.file or file
+        out[("constant", own, methodology, name)] = ({"value": item.value, "unit": item.unit},
+                                                     f"{own}:{item.location.line}")  # fmt: skip
     for name, item in formulas.items():
         sig = {"expr": normalized(item.expr), "unit": item.unit, "extensive": item.extensive}
         out[("formula", file, methodology, name)] = (sig, f"{file}:{item.location.line}")

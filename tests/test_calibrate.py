@@ -98,7 +98,8 @@ def test_bad_tables(runner, tree_copy, rows, columns, expected):
                             columns)  # fmt: skip
     (tree_copy / "mine.yaml").write_text(text)
     before = (tree_copy / "catalogs" / "calibrations.yaml").read_text()
-    result = runner.invoke(main, ["calibrate", "--data", "mine.yaml", "--root", str(tree_copy)])
+    result = runner.invoke(main, ["calibrate", "--data", "mine.yaml", "--root", str(tree_copy), "--out",
+                                  "catalogs/calibrations.yaml"])  # fmt: skip
     assert result.exit_code == 1
     assert result.stderr == expected
     assert (tree_copy / "catalogs" / "calibrations.yaml").read_text() == before  # nothing written

@@ -43,7 +43,25 @@ def test_json_contract(runner):
     result = runner.invoke(main, ["run", CHATBOT, "--format", "json"])
     assert result.exit_code == 0, result.stderr
     runs = {r["methodology"]: r for r in json.loads(result.stdout)["runs"]}
-    assert set(runs) == {"scope3", "memory"}
+    assert set(runs) == {"scope3", "serving", "memory"}
+    serving = {
+        "ttft": "s",
+        "itl": "s",
+        "latency": "s",
+        "concurrency": "request",
+        "max_concurrency": "request",
+        "throughput": "request/s",
+        "t_server": "s",
+        "P_gpu_load": "W",
+        "E_gpu": "Wh",
+        "E": "Wh",
+        "E_facility": "Wh",
+        "emissions": "gCO2e",
+        "water": "L",
+    }  # the public contract of issue 10
+    for name, unit in serving.items():
+        assert runs["serving"]["results"][name]["unit"] == unit, name
+        assert isinstance(runs["serving"]["results"][name]["value"], float)
     units = {
         "t_in": "s",
         "t_out": "s",
@@ -127,7 +145,7 @@ def test_catalog_errors(runner):
     assert result.exit_code == 1
     assert result.stderr == (
         "catalog acelerators: unknown catalog 'acelerators'; expected one of accelerators, "
-        "calibrations, deployments, models, precisions, regions, servers\n"
+        "calibrations, deployments, engines, models, precisions, regions, servers\n"
         "  hint: did you mean 'accelerators', 'calibrations'?\n"
     )
     result = runner.invoke(main, ["catalog", "show", "models", "llama-9"])
@@ -139,8 +157,8 @@ def test_methodologies_lists_each_with_a_description(runner):
     result = runner.invoke(main, ["methodologies"])
     assert result.exit_code == 0
     lines = result.stdout.splitlines()
-    assert [line.split()[0] for line in lines[:3]] == ["llm_bench", "memory", "scope3"]
-    assert [line.split()[1] for line in lines[3:]] == ["batching", "kv-cache-fp8", "speculative-decoding"]
+    assert [line.split()[0] for line in lines[:4]] == ["llm_bench", "memory", "scope3", "serving"]
+    assert [line.split()[1] for line in lines[4:]] == ["batching", "kv-cache-fp8", "speculative-decoding"]
     assert all(": " in line for line in lines)
 
 

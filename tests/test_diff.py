@@ -53,11 +53,12 @@ def trees(tmp_path, monkeypatch):
     return copy_tree(tmp_path / "base"), copy_tree(tmp_path / "head")
 
 
-def moved(found) -> dict[str, set[str]]:
-    """scenario stem -> names of the results that changed."""
+def moved(found, methodology: str = "scope3") -> dict[str, set[str]]:
+    """scenario stem -> names of the results of `methodology` that changed."""
     out: dict[str, set[str]] = {}
     for r in found.results:
-        out.setdefault(Path(r.scenario).stem, set()).add(r.result)
+        if r.methodology == methodology:
+            out.setdefault(Path(r.scenario).stem, set()).add(r.result)
     return out
 
 
@@ -114,7 +115,8 @@ def test_calibration_betas_move_the_scenarios_at_their_precision(trees):
     assert set(by_what) == {"default.beta_in", "default.beta_in_by_precision.fp16"}
     assert {c.kind for c in found.changes} == {"calibration"}
     fp16 = {Path(r.scenario).stem for r in by_what["default.beta_in_by_precision.fp16"].moves}
-    assert fp16 == {"chatbot-llama70b-h100", "local-7b-rtx4090", "what-if-overrides"}  # rag is fp8
+    # rag is fp8; the local scenario serves one request at a time: its deployment's batch-1 betas
+    assert fp16 == {"chatbot-llama70b-h100", "what-if-overrides"}
     assert {Path(r.scenario).stem for r in by_what["default.beta_in"].moves} == {"lumi-34b-mi250x"}
     assert all(r.methodology == "scope3" for r in found.results)  # memory reads no beta
     # t_hat = beta_in x t_in + beta_out x t_out: it moves by (2.2 - 2.0147502303365394) x t_in
@@ -131,11 +133,12 @@ def test_a_changed_formula_is_named_with_its_line(trees, runner):
     line = edit(path, "  E_facility:", "expr: PUE * E\n", "expr: PUE * E * 1.1\n")
     edit(path, "  t_total:", "expr: t_in + t_out", "expr: t_in+t_out")  # spacing only: no change
     found = diff("base", "head")
-    [formula] = found.changes
-    assert (formula.kind, formula.what, formula.old, formula.new) == (
-        "formula", "scope3.E_facility expr", "PUE * E", "PUE * E * 1.1")  # fmt: skip
+    # serving extends scope3 and inherits E_facility: the one edit is a change of both
+    assert {c.what for c in found.changes} == {"scope3.E_facility expr", "serving.E_facility expr"}
+    formula = next(c for c in found.changes if c.what == "scope3.E_facility expr")
+    assert (formula.kind, formula.old, formula.new) == ("formula", "PUE * E", "PUE * E * 1.1")
     assert formula.where == f"formulas/scope3.yaml:{line}"
-    e_facility = [r for r in found.results if r.result == "E_facility"]
+    e_facility = [r for r in found.results if r.result == "E_facility" and r.methodology == "scope3"]
     assert len(e_facility) == 5 and all(r.change == pytest.approx(0.1, rel=1e-12) for r in e_facility)
     result = runner.invoke(main, ["diff", "base", "head", "--format", "markdown"])
     assert result.exit_code == 0
@@ -148,13 +151,13 @@ def test_an_input_default_moves_the_scenarios_that_use_the_default(trees):
     base, head = trees
     edit(head / "formulas" / "scope3.yaml", "  lifetime_requests:", "default: 1.0e10", "default: 2.0e10")
     found = diff("base", "head")
-    [default] = found.changes
-    assert (default.kind, default.what, default.old, default.new) == ("input", "scope3.lifetime_requests default",
-                                                                      1e10, 2e10)  # fmt: skip
+    assert {c.what for c in found.changes} == {"scope3.lifetime_requests default", "serving.lifetime_requests default"}
+    default = next(c for c in found.changes if c.what == "scope3.lifetime_requests default")
+    assert (default.kind, default.old, default.new) == ("input", 1e10, 2e10)
     # model_training_emissions = training_tco2e x g_per_t / lifetime_requests: twice the requests, half each
     training = [r for r in found.results if r.result == "model_training_emissions"]
     assert training and all(r.change == pytest.approx(-0.5, rel=1e-12) for r in training)
-    assert all(r.why == [default.id] for r in found.results)
+    assert all(len(r.why) == 1 for r in found.results)
     assert {r.result for r in found.results} <= {"model_training_emissions", "training_emissions", "emissions"}
 
 
@@ -167,7 +170,8 @@ def test_fail_above_exits_1_only_when_a_change_exceeds_it(trees, runner):
     below = runner.invoke(main, ["diff", "base", "head", "--fail-above", "5", "--format", "json"])
     assert below.exit_code == 1
     data = json.loads(below.stdout)  # the report is printed before failing
-    assert data["exceeded"] is True and data["changed"] == 6 and data["scenarios"] == 5
+    # six results of each of scope3 and serving read the PUE (E_facility, emissions and water, with their parts)
+    assert data["exceeded"] is True and data["changed"] == 12 and data["scenarios"] == 5
     assert data["results"][0]["relative_change"] == pytest.approx(0.1)
     assert data["changes"][0]["what"] == "regions aws-us-east-1.pue"
 
@@ -204,7 +208,7 @@ def test_a_sweep_reports_the_point_that_changed_most(trees):
     found = diff("base", "head")
     # only the A100 points move (the catalog field of a swept entry is read), and only in the sweep
     assert {Path(r.scenario).stem for r in found.results} == {"sweep"}
-    e = next(r for r in found.results if r.result == "E")
+    e = next(r for r in found.results if r.result == "E" and r.methodology == "scope3")
     assert e.size == 4 and e.index in (1, 3)  # points: (100, h100), (100, a100), (1000, h100), (1000, a100)
     assert e.label == f"sweep scope3.E[{e.index}]"
     p_server = next(r for r in found.results if r.result == "P_server")

@@ -63,7 +63,8 @@ def test_an_unknown_result_is_suggested(runner):
     assert result.exit_code == 1
     hint = "  hint: did you mean 'emissions', 'training_emissions', 'embodied_emissions'?\n"
     assert (
-        result.stderr == f"{CHATBOT} emisions: unknown result 'emisions'; expected a result of memory, scope3\n" + hint
+        result.stderr
+        == f"{CHATBOT} emisions: unknown result 'emisions'; expected a result of memory, scope3, serving\n" + hint
     )
 
 

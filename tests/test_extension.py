@@ -90,7 +90,7 @@ formulas:
     decode = 300 * max(2 * 6.74e9 / 989.5e12, 2 * 6.74e9 / 3.35e12)  # memory bound: 1.207 s
     assert run["results"]["t_decode"]["value"] == pytest.approx(decode)
     compared = invoke(runner, tree_copy, "compare", "s.yaml")
-    assert compared["methodologies"] == ["scope3", "llm_bench", "roofline"]
+    assert compared["methodologies"] == ["scope3", "serving", "llm_bench", "roofline"]
 
 
 def test_a_new_optimization(runner, tree_copy):

@@ -44,6 +44,64 @@ def memory_by_hand(i: dict) -> dict:
             "fits": float(total <= i["N_gpu"] * i["memory_per_gpu"])}  # fmt: skip
 
 
+def serving_by_hand(i: dict) -> dict:
+    """The serving methodology in plain Python (formulas/serving.yaml): a given, saturated or Little's-law load."""
+    n_dec = max(i["n_out"] + i["n_reason"], 1)
+    kv_values = i["kv_declared"] or 2 * i["layers"] * i["kv_heads"] * i["head_dim"] or i["kv_per_param"] * i["P_total"]
+    kv_token = kv_values * i["kv_bytes"]
+    width = i["layers"] * i["attention_heads"] * i["head_dim"] or i["attn_per_param"] * i["P_total"]
+    e, k = i["experts"], i["experts_per_token"]
+    routed = (i["P_total"] - i["P_m"]) * e / (e - k) if e > k else 0.0
+    shared = i["P_total"] - routed
+    weights = i["P_total"] * i["b"] / 1e9
+    capacity = i["N_gpu"] * i["memory_per_gpu"] * i["GiB_per_GB_sold"] * 1.073741824
+    usable = weights + min(i["memory_fraction"] * capacity - weights, i["free_memory_fraction"] * (capacity - weights))
+    fit = math.floor((usable - weights) * 1e9 / max(kv_token * (i["n_in"] + i["n_out"] + i["n_reason"]), 1))
+    most = max(min(i["max_concurrency_engine"], fit), 1)
+    flops_per_s, bytes_per_s = i["N_gpu"] * i["A_f_gpu"], i["N_gpu"] * i["A_bw_gpu"]
+    n_new = i["n_in"] - i["n_cached"]
+    context = i["n_in"] + n_dec / 2
+    prefill_flops = 2 * i["P_m"] * n_new + 2 * width * n_new * (n_new + 2 * i["n_cached"])
+    prefill_bytes = i["b"] * (shared + routed * (1 - (1 - k / e) ** max(n_new, 1))) + kv_token * i["n_in"]
+    t_prefill = (max(prefill_flops / (flops_per_s * i["eff_prefill"]), prefill_bytes / (bytes_per_s * i["eff_bw"]))
+                 + i["prefill_overhead"])  # fmt: skip
+    step_flops = 2 * i["P_m"] + 4 * width * context
+    fixed = i["step_overhead"] + i["tp_overhead"] * math.log2(i["N_gpu"])
+
+    def step(batch):  # (compute time, step time) of a decode step of `batch` requests
+        memory = (i["b"] * (shared + routed * (1 - (1 - k / e) ** batch)) + batch * kv_token * context) / (
+            bytes_per_s * i["eff_bw"]
+        )
+        compute = batch * step_flops / (flops_per_s * i["eff_f"])
+        return compute, max(memory, compute) + fixed + batch * i["seq_overhead"]
+
+    rate, busy, saturated = i["request_rate"], 1.0, False
+    if rate > 0:  # Little's law on the secant of latency between batch 1 and the largest batch
+        latency_1 = 2 * t_prefill + n_dec * step(1)[1]
+        latency_max = t_prefill + n_dec * step(most)[1] + most * t_prefill
+        slope = (latency_max - latency_1) / max(most - 1, 1)
+        saturated = rate >= most / latency_max or 1 - rate * slope <= 0
+        concurrency = most if saturated else min(rate * (latency_1 - slope) / (1 - rate * slope), most)
+        busy = 1.0 if saturated else 1 - math.exp(-concurrency)
+    else:
+        concurrency = i["concurrency_given"] or most
+    batch = max(concurrency / busy, 1)
+    t_compute, t_step = step(batch)
+    itl = t_step + batch * t_prefill / n_dec
+    latency = t_prefill + n_dec * itl
+    t_server = 1 / rate if rate > 0 and not saturated else latency / concurrency
+    idle = i["P_gpu_idle_given"] or i["idle_share_default"] * i["P_gpu"]
+    share = min((n_dec * min(t_compute, t_step) + batch * t_prefill) / (n_dec * itl), 1)
+    busy_power = idle + (i["P_gpu"] - idle) * min(i["power_base"] + i["power_compute"] * share, 1)
+    charged = busy + (1 - busy) * i["idle_attribution"]  # the idle share of the group's time, when charged
+    e_gpu = i["N_gpu"] * (busy * busy_power + (1 - busy) * i["idle_attribution"] * idle) * t_server / 3600
+    servers = i["N_gpu"] / i["gpus_per_server"]
+    e_host = (i["P_idle_server"] * servers + i["N_cpu_server"] * servers * i["P_cpu"]) * charged * t_server / 3600
+    return {"ttft": t_prefill, "itl": itl, "latency": latency, "concurrency": concurrency, "t_server": t_server,
+            "P_gpu_load": busy * busy_power + (1 - busy) * idle, "E_gpu": e_gpu, "E": e_gpu + e_host,
+            "E_facility": i["PUE"] * (e_gpu + e_host)}  # fmt: skip
+
+
 @pytest.mark.parametrize("scenario", SCENARIOS, ids=lambda p: p.stem)
 def test_json_results_follow_from_the_reported_inputs(scenario, runner):
     result = runner.invoke(main, ["run", str(scenario), "--format", "json"])
@@ -53,7 +111,8 @@ def test_json_results_follow_from_the_reported_inputs(scenario, runner):
         points = run["points"]["count"] if "points" in run else None  # a sweep: every input and result is a list
         for i in range(points or 1):
             inputs = {name: v["value"][i] if points else v["value"] for name, v in run["inputs"].items()}
-            by_hand = {"scope3": scope3_by_hand, "memory": memory_by_hand}[run["methodology"]](inputs)
+            by_hand = {"scope3": scope3_by_hand, "memory": memory_by_hand, "serving": serving_by_hand}[
+                run["methodology"]](inputs)  # fmt: skip
             for name, value in by_hand.items():
                 found = run["results"][name]["value"]
                 assert (found[i] if points else found) == pytest.approx(value, rel=1e-12), name

@@ -36,7 +36,7 @@ def test_a_missing_conversion_factor_is_caught(tree_copy, tree):
 
 
 def test_adding_watts_to_watt_hours_is_caught(tree_copy, tree):
-    message = planted(tree_copy, tree, "expr: PUE * E\n", "expr: PUE * E + P_server\n")
+    message = planted(tree_copy, tree, "expr: PUE * E\n", "expr: PUE * E + P_idle\n")
     assert "formula 'E_facility': it adds Wh and W, which have different dimensions" in message
 
 

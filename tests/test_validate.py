@@ -14,7 +14,7 @@ from impact.engine.validate import datasets, summary
 
 @pytest.fixture(scope="module")
 def data(tree):
-    return {(d.name, d.quantity): d for d in datasets(tree)}
+    return {(d.name, d.quantity): d for d in datasets(tree, ("scope3",))}
 
 
 def test_all_four_datasets(data):
@@ -28,7 +28,7 @@ def test_seed_002_row_by_hand(data):
     ds = data[("seed002-decode-speed", "seconds per output token, one request")]
     # LLaMA-2 70B (68.98e9 params) in FP16 on 2 x A100 80GB (2.039 TB/s each), one token:
     predicted = 2 * 68.98e9 * 1 / (2 * 2.039e12)  # = 0.03383 s
-    rows = np.flatnonzero(ds.groups["accelerator"] == "a100-sxm-80gb TGI")
+    rows = np.flatnonzero(ds.groups["accelerator"] == "a100-sxm-80gb tgi")
     row = rows[np.argmin(np.abs(ds.measured[rows] - 1 / 18.61))]  # TGI: 18.61 tokens/s
     assert ds.predicted[row] == pytest.approx(predicted, rel=1e-12)
     assert ds.measured[row] == pytest.approx(1 / 18.61)
@@ -52,7 +52,8 @@ def test_summary_lines_are_medians_and_mapes(data):
 
 def test_command_json_and_plot(runner, tmp_path):
     plot = tmp_path / "v.png"
-    result = runner.invoke(main, ["validate", "--format", "json", "--group", "precision", "--plot", str(plot)])
+    result = runner.invoke(main, ["validate", "--methodology", "scope3", "--format", "json", "--group", "precision",
+                                  "--plot", str(plot)])  # fmt: skip
     assert result.exit_code == 0, result.stderr
     rows = json.loads(result.stdout)["rows"]
     assert {r["group"] for r in rows} == {"all", "precision"}

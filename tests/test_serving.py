@@ -1,0 +1,139 @@
+"""The serving methodology: single-request physics by hand, load laws as properties, Little's law, mixture of
+experts, and the calibration it ships with."""
+
+from __future__ import annotations
+
+import json
+import math
+
+import pytest
+import yaml
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from conftest import REPO
+from impact.cli import main
+from impact.engine import run
+
+LOCAL = str(REPO / "scenarios" / "local-7b-rtx4090.yaml")
+ROUND = ["eff_bw=0.8", "eff_f=0.5", "step_overhead=0.005", "tp_overhead=0", "seq_overhead=0", "eff_prefill=0.5",
+         "prefill_overhead=0.01", "power_base=0.6", "power_compute=0.4"]  # fmt: skip
+
+
+def serving(scenario, sets=(), **changes):
+    data = yaml.safe_load(open(scenario)) if isinstance(scenario, str) else dict(scenario)
+    data.update(changes)
+    (found,) = run(data, methodologies=["serving"], set=list(sets))
+    return {name: float(r.value[0]) for name, r in found.results.items()}, found
+
+
+def test_one_request_on_a_home_gpu_by_hand():
+    r, _ = serving(LOCAL, ROUND)
+    # Mistral 7B (7.24e9 parameters, FP16: 2 B each) on one RTX 4090 (165.2 TFLOP/s FP16, 1.008 TB/s, 450 W);
+    # 400 tokens in, 300 out, one request (llama.cpp, concurrency 1); fitted numbers set to round values.
+    # KV cache per token: 2 x 32 layers x 8 KV heads x 128 x 2 B = 131,072 B; attention width 32 x 32 x 128.
+    # prefill: 2 x 7.24e9 x 400 + 2 x 131,072 x 400 x 400 = 5.8339e12 FLOP / (165.2e12 x 0.5) = 0.070628 s,
+    #   longer than its reads (1.4532e10 B / 0.8064e12 B/s = 0.018 s); + 0.01 s overhead = 0.080628 s
+    assert r["ttft"] == pytest.approx(0.080628, rel=1e-4)
+    # a decode step reads the weights and the KV cache of the mean context, 400 + 300/2 = 550 tokens:
+    #   (1.448e10 + 131,072 x 550) B / 0.8064e12 B/s = 0.018046 s, + 0.005 s = 0.023046 s
+    # itl = 0.023046 + 0.080628 / 300 (its own prefill spread over its steps) = 0.023314 s: 43 tokens/s
+    assert r["t_step"] == pytest.approx(0.023046, rel=1e-4)
+    assert r["itl"] == pytest.approx(0.023314, rel=1e-4)
+    # latency = 0.080628 + 300 x 0.023314 = 7.075 s: seconds, not the 0.165 s of fifty-fold batching
+    assert r["latency"] == pytest.approx(7.07498, rel=1e-4)
+    assert r["t_server"] == pytest.approx(r["latency"])  # one request has the GPU to itself
+    # power: idle 0.11 x 450 = 49.5 W; compute share (300 x 1.788e-4 + 0.080628) / (300 x 0.023314) = 0.0192;
+    #   busy = 49.5 + 400.5 x (0.6 + 0.4 x 0.0192) = 292.88 W; E_gpu = 292.88 W x 7.075 s / 3600 = 0.5756 Wh
+    assert r["P_gpu_busy"] == pytest.approx(292.875, rel=1e-4)
+    assert r["E_gpu"] == pytest.approx(0.57558, rel=1e-4)
+    # host: the workstation's 50 W idle and one 125 W CPU for the same 7.075 s: 0.3439 Wh
+    assert r["E"] == pytest.approx(0.57558 + 0.34392, rel=1e-4)
+
+
+def test_the_shipped_local_scenario_takes_seconds_in_both_methodologies(tree):
+    (scope3,) = run(LOCAL, tree=tree, methodologies=["scope3"])
+    r, _ = serving(LOCAL)
+    assert 3 < r["latency"] < 15  # the weights streamed ~300 times, at 20-70 tokens/s
+    # scope3 on the local deployment uses its batch-1 betas: no fifty-fold batching either (0.165 s before)
+    t_hat = float(scope3.results["t_hat"].value[0])
+    assert scope3.inputs["beta_out"].source.startswith("catalogs/calibrations.yaml:") and 0.5 < t_hat / r["latency"] < 2
+
+
+MODELS = ["llama-3.1-8b", "qwen3-30b-a3b", "mistral-7b", "llama-3.1-70b", "gpt-oss-20b"]
+
+
+@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(model=st.sampled_from(MODELS), n_in=st.integers(1, 4000), n_out=st.integers(1, 2000),
+       low=st.integers(1, 64), factor=st.integers(2, 4))  # fmt: skip
+def test_more_concurrency_means_less_energy_per_request_and_more_latency(model, n_in, n_out, low, factor):
+    base = {"kind": "scenario", "schema_version": 1, "model": model, "precision": "bf16",
+            "hardware": {"accelerator": "h100-sxm", "gpus": 4}, "location": "us",
+            "request": {"input_tokens": n_in, "output_tokens": n_out}}  # fmt: skip
+    fewer, _ = serving(base, serving={"engine": "vllm", "concurrency": low})
+    more, _ = serving(base, serving={"engine": "vllm", "concurrency": low * factor})
+    assert more["E"] <= fewer["E"] * (1 + 1e-9)
+    assert more["latency"] >= fewer["latency"] * (1 - 1e-9)
+
+
+def test_a_request_rate_follows_littles_law_and_shares_the_idle_energy():
+    scenario = str(REPO / "scenarios" / "serving-request-rate.yaml")
+    r, found = serving(scenario)
+    # requests arriving at 2/s and staying `latency` seconds: about 2 x latency in the group at once
+    assert r["concurrency"] == pytest.approx(2 * r["latency"], rel=0.15)
+    assert r["throughput"] == 2 and r["t_server"] == pytest.approx(0.5)
+    saturated, _ = serving(scenario, serving={"engine": "vllm"})
+    assert r["E"] > saturated["E"]  # a half-idle group charges each request more than a saturated one
+    busy_only, _ = serving(scenario, ["idle_attribution=0"])
+    assert busy_only["E"] < r["E"]
+    over, found = serving(scenario, serving={"engine": "vllm", "request_rate": 1e6})
+    assert over["concurrency"] == over["max_concurrency"]
+    assert any(w.startswith("over_capacity: request_rate 1,000,000 requests/s is more than the group serves")
+               for w in found.warnings)  # fmt: skip
+
+
+def test_a_mixture_of_experts_reads_the_experts_its_batch_routes_to():
+    base = {"kind": "scenario", "schema_version": 1, "model": "mixtral-8x7b", "precision": "fp16",
+            "hardware": {"accelerator": "h100-sxm", "gpus": 2}, "location": "us",
+            "request": {"input_tokens": 100, "output_tokens": 100}}  # fmt: skip
+    one, _ = serving(base, serving={"engine": "vllm", "concurrency": 1})
+    # Mixtral: 46.7e9 total, 12.9e9 active, 8 experts, 2 per token: routed = (46.7 - 12.9) x 8 / 6 = 45.07e9
+    routed = (46.7e9 - 12.9e9) * 8 / 6
+    assert one["expert_params"] == pytest.approx(routed, rel=1e-3)
+    # one token reads the shared part and 2 of 8 experts; 16 tokens read 1 - (6/8)^16 = 99% of them
+    assert 1 - (1 - 2 / 8) ** 16 == pytest.approx(0.98998, rel=1e-4)
+    many, _ = serving(base, serving={"engine": "vllm", "concurrency": 16})
+    weights_one = 2 * (46.7e9 - routed + routed * 2 / 8)
+    kv = one["kv_per_token"] * one["context"]
+    assert one["step_bytes"] == pytest.approx(weights_one + kv, rel=1e-6)
+    assert many["step_bytes"] == pytest.approx(2 * (46.7e9 - routed + routed * 0.98998) + 16 * kv, rel=1e-4)
+
+
+def test_compressed_attention_declares_its_kv_cache():
+    base = {"kind": "scenario", "schema_version": 1, "model": "deepseek-v3", "precision": "fp8",
+            "hardware": {"accelerator": "h200-sxm", "gpus": 8}, "location": "us",
+            "request": {"input_tokens": 1000, "output_tokens": 1000}}  # fmt: skip
+    r, _ = serving(base, serving={"engine": "vllm", "concurrency": 8})
+    # MLA: 61 layers x (512 + 64) = 35,136 values per token at 2 B (16-bit KV), not 2 x 61 x 128 x 128 x 2
+    assert r["kv_per_token"] == 35136 * 2
+
+
+def test_the_shipped_calibration_is_what_calibrate_fits(runner):
+    result = runner.invoke(main, ["calibrate", "--methodology", "serving", "--dry-run", "--no-held-out",
+                                  "--format", "json"])  # fmt: skip
+    assert result.exit_code == 0, result.stderr
+    fit = json.loads(result.stdout)
+    shipped = yaml.safe_load((REPO / "catalogs" / "calibrations.yaml").read_text())["entries"]["default"]
+    for engine, values in fit["values"].items():
+        for name, value in values.items():
+            assert shipped[f"serving_{name}"][engine] == pytest.approx(value, rel=1e-6, abs=1e-12), (engine, name)
+    assert fit["written"] is None
+    assert set(fit["rows"]) == {"trtllm-throughput", "trtllm-ttft", "seed002-decode-speed", "mlenergy"}
+
+
+def test_held_out_errors_are_recorded_with_the_calibration():
+    shipped = yaml.safe_load((REPO / "catalogs" / "calibrations.yaml").read_text())["entries"]["default"]
+    held_out = shipped["fits"]["serving"]["errors"]["held_out_by_model"]
+    assert {"trtllm-throughput:t_server", "trtllm-ttft:ttft", "seed002-decode-speed:itl", "mlenergy:E_gpu",
+            "mlenergy:t_step", "mlenergy:P_gpu_load"} <= set(held_out)  # fmt: skip
+    assert all(0 < e["mape"] < 1 and math.isfinite(e["median_ratio"]) for e in held_out.values())
