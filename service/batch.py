@@ -18,6 +18,7 @@ with `"rows"` per request when asked for. Problems the engine finds in the log a
 from __future__ import annotations
 
 import csv
+import io
 import json
 import re
 import tempfile
@@ -67,7 +68,7 @@ def parse(request, body: bytes, limits: Limits, tree) -> Ask:
     data = parse_json(body, limits)
     if isinstance(data, list):
         scenario = _named_scenario(q.get("scenario"), tree)
-        return Ask(scenario, _jsonl(data, limits), "jsonl", listed=True, **_query_options(q))
+        return Ask(scenario, _as_csv(data, limits), "csv", listed=True, **_query_options(q))
     if not isinstance(data, dict):
         refuse(400, "$", "the body is neither a JSON object nor a list", '{"scenario": {...}, "requests": [...]}')
     for key in data:
@@ -82,7 +83,7 @@ def parse(request, body: bytes, limits: Limits, tree) -> Ask:
     if "requests" in data:
         if not isinstance(data["requests"], list):
             refuse(400, "$.requests", "not a list", "a list of requests, each a JSON object")
-        log, fmt, listed = _jsonl(data["requests"], limits), "jsonl", True
+        log, fmt, listed = _as_csv(data["requests"], limits), "csv", True
     else:
         fmt = data.get("format", "csv")
         if fmt not in ("csv", "jsonl") or not isinstance(data["log"], str):
@@ -118,8 +119,9 @@ def _check_rows(n: int, limits: Limits) -> None:
                f"at most {limits.batch_rows:,} rows", "split it into several requests")  # fmt: skip
 
 
-def _jsonl(requests: list, limits: Limits) -> bytes:
-    """The requests as JSON Lines; every request gives the same keys, as every row of a log has its columns."""
+def _as_csv(requests: list, limits: Limits) -> bytes:
+    """The requests as a CSV log (read several times faster than JSON Lines); every request gives the same
+    keys, as every row of a log has its columns."""
     _check_rows(len(requests), limits)
     if not requests:
         refuse(400, "$.requests", "the list of requests is empty", "at least one request")
@@ -138,7 +140,20 @@ def _jsonl(requests: list, limits: Limits) -> bytes:
             refuse(400, f"$.requests[{i}]", f"request {i} {what}",
                    "the same keys in every request (a log's columns); leave a key out of all to take the base "
                    "scenario's value")  # fmt: skip
-    return ("".join(json.dumps(r) + "\n" for r in requests)).encode("utf-8")
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\n")
+    columns = list(requests[0])
+    writer.writerow(columns)
+    writer.writerows([_cell(r[c]) for c in columns] for r in requests)
+    return out.getvalue().encode("utf-8")
+
+
+def _cell(value) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return json.dumps(value)
+    return repr(value) if isinstance(value, float) else str(value)
 
 
 def _strings(data: dict, key: str) -> list[str]:
@@ -189,7 +204,7 @@ def _rows(path: Path, outputs: dict[str, list[str]], ask: Ask) -> list[dict]:
         next(reader)
         for cells in reader:
             line = int(cells[0])
-            row: dict = {"index": line - 1} if ask.listed else {"line": line}
+            row: dict = {"index": line - 2} if ask.listed else {"line": line}
             results: dict[str, dict[str, float]] = {}
             for (m, n), cell in zip(names, cells[1:], strict=True):
                 results.setdefault(m, {})[n] = float(cell)
@@ -205,7 +220,8 @@ def problems(exc: ImpactError, ask: Ask, body: bytes) -> dict:
         loc = p.location
         if loc.file in ask.shown and ask.listed:
             column = loc.path[1:] if loc.path.startswith("$") else ""
-            prefix = f"$.requests[{loc.line - 1}]" if ask.in_body else f"$[{loc.line - 1}]"
+            index = max(loc.line - 2, 0)  # the CSV the requests went to has a header line (a column: request 0)
+            prefix = f"$.requests[{index}]" if ask.in_body else f"$[{index}]"
             loc = Location(MAPPING, path=prefix + column)
         elif loc.file in ask.shown:
             loc = Location(BODY, loc.line, loc.column, loc.path)
