@@ -162,6 +162,7 @@ function renderChart(runs) {
   const width = 760, left = 90, barWidth = 460, rowHeight = 64;
   const root = svg("svg", { width, height: bars.length * rowHeight + 10, viewBox: `0 0 ${width} ${bars.length * rowHeight + 10}`,
                             role: "img", "aria-label": "emissions breakdown" });
+  chart.append(root);
   bars.forEach((run, i) => {
     const y = 8 + i * rowHeight;
     const parts = PARTS.filter(([name]) => name in run.results).map(([name, label, colour]) =>
@@ -182,12 +183,11 @@ function renderChart(runs) {
     for (const p of parts) {
       const share = total > 0 ? Math.round((100 * p.value) / total) : 0;
       root.append(svg("rect", { x: lx, y: y + 30, width: 10, height: 10, fill: p.colour }));
-      const label = `${p.label} ${format(p.value)} ${p.unit} (${share}%)`;
-      root.append(svg("text", { x: lx + 14, y: y + 39 }, label));
-      lx += 14 + label.length * 6.4 + 16;
+      const label = svg("text", { x: lx + 14, y: y + 39 }, `${p.label} ${format(p.value)} ${p.unit} (${share}%)`);
+      root.append(label);
+      lx += 14 + label.getComputedTextLength() + 18;  // measured: the svg is in the page already
     }
   });
-  chart.append(root);
 }
 
 // The derivation of a headline result: each formula with its expression, the values substituted, and the
