@@ -105,3 +105,27 @@ def test_the_calculator_shows_what_impact_run_computes(browser, tree, runner, tm
     }
     assert tree_root.startswith(f"emissions = {as_the_page_writes(scope3['emissions']['value'])} gCO2e")
     assert any("catalogs/regions.yaml" in s for s in sources)
+
+
+def test_the_form_grows_a_serving_block_when_the_schema_has_one(browser, tree_copy):
+    """The page builds its fields from the scenario schema: a tree whose scenario schema has a `serving:`
+    block (the serving methodology's) gets a field per key, and the YAML link carries what is filled in."""
+    from impact.engine import open_tree
+
+    path = tree_copy / "schemas" / "scenario.v1.json"
+    schema = json.loads(path.read_text())
+    if "serving" not in schema["properties"]:
+        schema["properties"]["serving"] = {"type": "object", "additionalProperties": False, "properties": {
+            "engine": {"type": "string"}, "concurrency": {"type": "integer", "minimum": 1},
+            "request_rate": {"type": "number", "minimum": 0}}}  # fmt: skip
+        path.write_text(json.dumps(schema))
+    with live_server(open_tree(tree_copy)) as url:
+        page = browser.new_page()
+        page.goto(url + "/")
+        page.wait_for_selector("body[data-state=ready]", timeout=30_000)
+        assert page.is_visible("#serving-fields")
+        page.fill("#serving-concurrency", "16")
+        page.dispatch_event("#calculator", "change")
+        yaml_text = page.text_content("#yaml pre")
+        page.close()
+    assert "\nserving:\n  concurrency: 16\n" in yaml_text

@@ -270,6 +270,7 @@ async function init() {
   if (props.serving) buildServing(api, props.serving);
   $("calculator").addEventListener("submit", (event) => { event.preventDefault(); calculate(); });
   $("calculator").addEventListener("change", updateYaml);
+  $("calculator").addEventListener("input", updateYaml);
   updateYaml();
   $("status").textContent = "Choose, then Calculate.";
   document.body.dataset.state = "ready";
