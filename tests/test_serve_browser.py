@@ -62,6 +62,9 @@ def test_the_calculator_shows_what_impact_run_computes(browser, tree, runner, tm
             page.select_option(selector, value)
         for selector, value in NUMBERS.items():
             page.fill(selector, value)
+        serving = page.is_visible("#serving-concurrency")  # the scenario schema has a serving: block
+        if serving:
+            page.fill("#serving-concurrency", "4")
         page.click("#calculate")
         page.wait_for_selector("body[data-state=done]", timeout=30_000)
         rows = page.eval_on_selector_all(
@@ -70,7 +73,7 @@ def test_the_calculator_shows_what_impact_run_computes(browser, tree, runner, tm
             " r.querySelector('.value').textContent, r.lastChild.textContent])",
         )
         bars = page.eval_on_selector_all(
-            "#chart rect[data-part]", "rs => rs.map(r => [r.dataset.part, r.dataset.value])"
+            "#chart rect[data-part]", "rs => rs.map(r => [r.dataset.methodology, r.dataset.part, r.dataset.value])"
         )
         tree_root = page.text_content("#tree li")
         sources = page.eval_on_selector_all("#sources tbody tr", "rs => rs.map(r => r.lastChild.textContent)")
@@ -82,6 +85,7 @@ def test_the_calculator_shows_what_impact_run_computes(browser, tree, runner, tm
         page.close()
     assert errors == []
     assert linked == yaml_text
+    assert ("\nserving:\n  concurrency: 4\n" in yaml_text) == serving
     (tmp_path / "scenario.yaml").write_text(yaml_text)
     printed = runner.invoke(main, ["run", str(tmp_path / "scenario.yaml"), "--format", "json"])
     assert printed.exit_code == 0, printed.output
@@ -90,19 +94,22 @@ def test_the_calculator_shows_what_impact_run_computes(browser, tree, runner, tm
     assert cli["scope3"]["scenario"]["accelerator"] == "a100-sxm-80gb"
     assert cli["scope3"]["inputs"]["n_out"]["value"] == 300
     # every headline result of every methodology, as impact run computes it, shown to four significant digits
-    expected = {(m, name) for m, r in cli.items() for name in ("E", "emissions", "water", "t_hat", "memory_total")
+    expected = {(m, name) for m, r in cli.items() for name in tree.methodologies()[m].headline.values()
                 if name in r["results"]}  # fmt: skip
-    assert expected <= {(m, name) for m, name, *_ in rows}
+    assert {m for m, _ in expected} == set(cli)
+    assert expected == {(m, name) for m, name, *_ in rows}
     for methodology, name, raw, text, unit in rows:
         result = cli[methodology]["results"][name]
         assert float(raw) == result["value"]
         assert text == as_the_page_writes(result["value"])
         assert shown(text) == pytest.approx(result["value"], rel=5e-4)
         assert unit == result["unit"]
-    scope3 = cli["scope3"]["results"]
-    assert {part: float(v) for part, v in bars} == {
-        p: scope3[p]["value"] for p in ("operational_emissions", "embodied_emissions", "training_emissions")
+    parts = ("operational_emissions", "embodied_emissions", "training_emissions")
+    assert {(m, part): float(v) for m, part, v in bars} == {
+        (m, p): r["results"][p]["value"] for m, r in cli.items() for p in parts if p in r["results"]
     }
+    assert "scope3" in {m for m, _, _ in bars}
+    scope3 = cli["scope3"]["results"]
     assert tree_root.startswith(f"emissions = {as_the_page_writes(scope3['emissions']['value'])} gCO2e")
     assert any("catalogs/regions.yaml" in s for s in sources)
 

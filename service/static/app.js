@@ -172,7 +172,7 @@ function renderChart(runs) {
     let x = left;
     for (const p of parts) {
       const w = total > 0 ? (p.value / total) * barWidth : 0;
-      const rect = svg("rect", { x, y, width: Math.max(w, 0), height: 22, fill: p.colour, "data-part": p.name,
+      const rect = svg("rect", { x, y, width: Math.max(w, 0), height: 22, fill: p.colour, "data-part": p.name, "data-methodology": run.methodology,
                                  "data-value": String(p.value) });
       rect.append(svg("title", {}, `${p.label}: ${format(p.value)} ${p.unit}`));
       root.append(rect);
