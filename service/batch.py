@@ -182,7 +182,7 @@ def evaluate(ask: Ask, tree) -> dict:
                           results=ask.results, skip_bad_rows=ask.skip_bad_rows)  # fmt: skip
         data = summary(batch)
         data["log"] = BODY
-        data["scenario"] = "$.scenario" if ask.in_body else data["scenario"]
+        data["scenario"] = "$.scenario" if ask.in_body else f"scenarios/{Path(ask.scenario).name}"
         data["bad_rows"] = [_rename(text, ask) for text in data["bad_rows"]]
         if out is not None:
             data["results"] = _rows(out, batch.outputs, ask)

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import shlex
 
 import pytest
 
@@ -372,3 +373,21 @@ def test_serve_command_binds_loopback_by_default(monkeypatch, runner):
     assert result.exit_code == 0, result.output
     assert (seen["host"], seen["port"]) == ("127.0.0.1", 8123)
     assert seen["app"].state.service.limits.batch_rows == 7
+
+
+def test_the_readme_curl_examples_work(client):
+    """Every `curl` of the README's service section, sent through the TestClient, is answered 200."""
+    section = (REPO / "README.md").read_text().split("## A service: `impact serve`", 1)[1].split("\n## ", 1)[0]
+    block = section.split("```sh\n")[2].split("```")[0]
+    commands = [c for c in block.replace("\\\n", " ").replace("\n", " ").split("curl -s ") if c.strip()]
+    assert len(commands) == 3
+    for command in commands:
+        words = shlex.split(command)
+        url = words[0].removeprefix("localhost:8000")
+        if "-d" in words:
+            body = words[words.index("-d") + 1].encode()
+        else:
+            body = (REPO / words[words.index("--data-binary") + 1].removeprefix("@")).read_bytes()
+        kind = words[words.index("-H") + 1].split(": ")[1]
+        answer = client.post(url, content=body, headers={"content-type": kind})
+        assert answer.status_code == 200, (url, answer.text)
