@@ -10,7 +10,7 @@ from __future__ import annotations
 import click
 
 from . import __version__
-from .commands import fit, run, tables, tree
+from .commands import fit, run, serve, tables, tree
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -35,6 +35,7 @@ for command in (
     tree.methodologies_command,
     tree.diff_command,
     tree.check_command,
+    serve.serve_command,
 ):
     main.add_command(command)
 

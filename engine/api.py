@@ -214,7 +214,7 @@ def _run(tree: Tree, method, scenario: Scenario, values, results, warnings, assu
         warnings,
         assumptions,
         method.optimizations,
-        tree.provenance(method, method.optimizations),
+        tree.provenance(method, method.optimizations, scenario.tables),
         method,
     )
 

@@ -58,6 +58,7 @@ class Scenario:
     optimizations: list[tuple[str, Location]] = field(default_factory=list)
     entity_notes: dict[str, list[str]] = field(default_factory=dict)  # defaults only the methodologies reading
     # that entity rely on (serving, engine), listed among their assumptions only
+    tables: list[str] = field(default_factory=list)  # data tables it read (relative paths), for provenance
 
     @property
     def file(self) -> str:
@@ -152,7 +153,18 @@ def _resolve(doc: Doc, tree: Tree) -> Scenario:
         missing,
         [(name, doc.loc(("optimizations", i))) for i, name in enumerate(data.get("optimizations", []))],
         entity_notes,
+        _tables(data),
     )
+
+
+def _tables(data: dict) -> list[str]:
+    """The data tables resolving the scenario reads: the API prices behind an estimated model size."""
+    model = data["model"]
+    if isinstance(model, dict) and "provider" in model:
+        from .estimate import PRICES
+
+        return [PRICES]
+    return []
 
 
 def _model(doc: Doc, tree: Tree, notes: list[str]) -> Entry:

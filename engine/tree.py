@@ -109,15 +109,17 @@ class Tree:
             self._hashes[relative] = hashlib.sha256((self.root / relative).read_bytes()).hexdigest()
         return self._hashes[relative]
 
-    def provenance(self, method: Methodology, optimizations) -> dict:
+    def provenance(self, method: Methodology, optimizations, tables: list[str] | None = None) -> dict:
         """What a result was computed from: the methodology's version, and a content hash of every file of the
         tree it used (its formulas file, the optimizations applied, the catalogs and so the calibration, and the
-        data tables read, such as the API prices behind an estimated model size)."""
+        data tables read, such as the API prices behind an estimated model size: `tables`, the ones a scenario
+        read, else every table this tree has read so far)."""
         import hashlib
 
         files = [*method.bases, method.file, *(self.optimizations()[name].file for name in optimizations)]
         files += sorted({entry.file for table in self.catalogs().values() for entry in table.values()})
-        files += sorted(self.relative(path) for path in self._tables)  # e.g. the prices behind an estimated size
+        read = sorted(self.relative(path) for path in self._tables) if tables is None else sorted(tables)
+        files += read  # e.g. the prices behind an estimated size
         hashes = {name: self.file_hash(name) for name in files}
         combined = hashlib.sha256("".join(f"{n}:{h}\n" for n, h in hashes.items()).encode()).hexdigest()
         return {"methodology": method.name, "version": method.version, "hash": f"sha256:{combined}",
