@@ -28,7 +28,19 @@ import numpy as np
 
 from . import logcells as cells
 from .errors import ImpactError, Location, Problem, suggest
-from .points import CHOICES, FIELD_RULES, FIELDS, Column, Points, combinations, kind_of, known_names, named_results
+from .points import (
+    CACHED,
+    CACHED_OF,
+    CHOICES,
+    FIELD_RULES,
+    FIELDS,
+    Column,
+    Points,
+    combinations,
+    kind_of,
+    known_names,
+    named_results,
+)
 from .requestlog import BadRow, Log
 from .safefile import replacing
 
@@ -134,6 +146,9 @@ class Batch:
                 numbers[column] = values
             reasons.append((mask, column, describe))
             bad |= mask
+        if CACHED in numbers or CACHED_OF in numbers:
+            reasons.append(self._cached_above_input(numbers, absent, bad))
+            bad |= reasons[-1][0]
         codes, combos = np.zeros(n, dtype=np.intp), [{}]
         if choices and not bad.all():
             cols = [Column(c, np.where(bad, 0, k), c, Location(None), lv) for c, (k, lv) in choices.items()]
@@ -193,6 +208,24 @@ class Batch:
             for name, array in part.items():
                 out.setdefault(name, np.empty(n))[rows] = array
         return out
+
+    def _cached_above_input(self, numbers, absent, bad):
+        """(mask, column, describe) of the rows whose cached input tokens exceed their input tokens."""
+        request = self.scenario.entities["request"].data
+        cached, total = (np.where(absent[c], float(request.get(c, 0)), numbers[c]) if c in absent
+                         else numbers.get(c, float(request.get(c, 0))) for c in (CACHED, CACHED_OF))  # fmt: skip
+        cached, total = np.broadcast_arrays(cached, total)
+        with np.errstate(invalid="ignore"):
+            mask = (cached > total) & ~bad
+        column = CACHED if CACHED in numbers else CACHED_OF
+
+        def describe(i):
+            return (
+                f"{cached[i]:g} cached input tokens is more than the {total[i]:g} input tokens",
+                "cached_input_tokens <= input_tokens (the cached tokens are part of the input)",
+            )
+
+        return mask, column, describe
 
     def _points(self, present: frozenset) -> Points:
         """The Points whose scenarios take their placeholders from the columns present."""
