@@ -132,6 +132,8 @@ class Batch:
         reasons: list[tuple[np.ndarray, str, Callable]] = []  # (mask, column, describe(i) -> (message, expected))
         numbers, choices = {}, {}
         for column, kind in self.kinds.items():
+            if kind == "label":
+                continue
             series = frame[column]
             if kind == "choice":
                 if column in absent:  # a row without the key: the base scenario's choice
@@ -344,13 +346,17 @@ def output_names(methods, wanted: list[str]) -> dict[str, list[str]]:
 
 
 def run_batch(log_path, scenario, tree, *, methodologies=None, set=None, optimizations=None, by=(), ignore=(),
-              out=None, results=(), skip_bad_rows=False, chunk_rows=CHUNK_ROWS, progress=None) -> Batch:  # fmt: skip
+              out=None, results=(), skip_bad_rows=False, chunk_rows=CHUNK_ROWS, progress=None, log_format=None,
+              mapping=None) -> Batch:  # fmt: skip
     """Evaluate every request of a log against a base scenario; returns the Batch with its `totals`.
     `out` (a CSV path) receives one row per request: its line and the results asked for. `progress`, if
-    given, is called with (bytes read, file size) after each chunk."""
+    given, is called with (bytes read, file size) after each chunk. `log_format` (csv, jsonl, parquet, otel,
+    a format name of the tree's catalogs/logformats/, or a logformat file) and `mapping` (a logformat file)
+    say how to read the log (engine.logformat)."""
     from .api import prepare
+    from .logformat import choose
 
-    log = Log.open(log_path)
+    log = Log.open(log_path, choose(log_format, mapping, tree, log_path), tree)
     scenario, methods, overrides = prepare(scenario, tree, methodologies, set, optimizations)
     if "sweep" in scenario.doc.data:
         raise ImpactError(Problem(scenario.doc.loc(("sweep",)), "a batch's base scenario cannot have a sweep",

@@ -69,8 +69,13 @@ class Column:
         return [float(v) for v in self.values]
 
 
+LABELS = ("session", "timestamp")  # log columns that label a request (for --by, --sessions), never evaluated
+
+
 def kind_of(name: str, methods) -> str | None:
-    """'choice', 'field' or 'override' for a column name, or None when nothing reads it."""
+    """'choice', 'field', 'override' or 'label' for a column name, or None when nothing reads it."""
+    if name in LABELS:
+        return "label"
     if name in CHOICES:
         return "choice"
     if name in FIELDS:
@@ -81,7 +86,7 @@ def kind_of(name: str, methods) -> str | None:
 
 
 def known_names(methods) -> list[str]:
-    return sorted({*CHOICES, *FIELDS, *(n for m in methods for n in m.names())})
+    return sorted({*CHOICES, *FIELDS, *LABELS, *(n for m in methods for n in m.names())})
 
 
 def named_results(item: str, methods, where: Location) -> list[tuple[str, str]]:

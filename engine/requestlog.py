@@ -62,44 +62,77 @@ def _refuse(shown: str, line: int, message: str, expected: str, column: int = 1,
 
 @dataclass
 class Log:
-    """A request log on disk: its format, its columns (with where each first appears), its rows in chunks."""
+    """A request log on disk: its reader, its columns (with where each first appears), its rows in chunks.
+    `raw` are the file's own column names; `columns` what they become through the log's format."""
 
     path: Path
     shown: str
-    fmt: str  # "csv" or "jsonl"
+    fmt: str  # the reader: csv, jsonl, parquet or otel
     columns: list[str]
     first_seen: dict[str, tuple[int, int]] = field(default_factory=dict)  # column -> (line, column)
+    raw: list[str] = field(default_factory=list)
+    layout: object = None  # the logformat.LogFormat
+    tree: object = None
 
     @classmethod
-    def open(cls, path: str | Path) -> Log:
+    def open(cls, path: str | Path, layout=None, tree=None) -> Log:
+        from . import logreaders
+        from .logformat import LogFormat, _by_suffix
+
         path = Path(path)
         shown = display_path(path)
         if not path.is_file():
             what = "is a directory" if path.is_dir() else "no such file" if not path.exists() else "not a regular file"
             raise ImpactError(Problem(Location(shown, 0), what, "a CSV or JSON Lines file, one request per row"))
-        fmt = "jsonl" if path.suffix.lower() in (".jsonl", ".ndjson", ".json") else "csv"
+        layout = layout or LogFormat("plain", _by_suffix(path))
+        fmt = layout.reader or _by_suffix(path)
         if fmt == "csv":
-            columns, seen = _csv_header(path, shown)
+            raw, seen = _csv_header(path, shown)
+        elif fmt == "jsonl":
+            raw, seen = _jsonl_keys(path, shown, layout)
+        elif fmt == "parquet":
+            raw, seen = logreaders.parquet_columns(path, shown)
         else:
-            columns, seen = _jsonl_keys(path, shown)
-        return cls(path, shown, fmt, columns, seen)
+            raw, seen = logreaders.otel_keys(path, shown, layout)
+        columns = [layout.mapped_name(c) for c in raw if not layout.ignored(c)]
+        seen = {layout.mapped_name(c): where for c, where in seen.items()}
+        return cls(path, shown, fmt, columns, seen, raw, layout, tree)
 
     def key_location(self, column: str) -> tuple[int, int]:
         """(line, character column) where a column is named: the header, or its first JSON Lines object."""
         return self.first_seen.get(column, (1, 1))
 
+    def source_of(self, column: str) -> str:
+        """The file's own name for a column."""
+        return next((m.source for m in self.layout.columns.values() if m.to == column), column)
+
     def chunks(self, rows: int):
-        """Chunk after chunk of at most `rows` rows."""
-        yield from (self._csv_chunks(rows) if self.fmt == "csv" else self._jsonl_chunks(rows))
+        """Chunk after chunk of at most `rows` rows, mapped through the log's format."""
+        from . import logreaders
+
+        readers = {"csv": self._csv_chunks, "jsonl": self._jsonl_chunks,
+                   "parquet": lambda n: logreaders.parquet_chunks(self, n),
+                   "otel": lambda n: logreaders.otel_chunks(self, n)}  # fmt: skip
+        for chunk in readers[self.fmt](rows):
+            if self.layout.rows_with:
+                keep = _present(chunk.frame, self.layout.rows_with)
+                if not keep.all():
+                    chunk = Chunk(chunk.frame[keep].reset_index(drop=True), chunk.lines[keep],
+                                  {c: a[keep] for c, a in chunk.absent.items()}, chunk.done)  # fmt: skip
+            frame, absent = self.layout.apply(chunk.frame, chunk.absent, self.tree)
+            yield Chunk(frame, chunk.lines, absent, chunk.done)
 
     def _csv_chunks(self, rows: int):
         import pandas as pd
 
+        from .logreaders import open_stream
+
         line = 2
-        with self.path.open("rb") as fh:
-            reader = pd.read_csv(fh, chunksize=rows, dtype={c: str for c in self.columns if c in CHOICES},
-                                 skip_blank_lines=False, skipinitialspace=True, encoding="utf-8-sig",
-                                 keep_default_na=False, na_values=[""], low_memory=False)  # fmt: skip
+        text = {c for c in self.raw if self.layout.mapped_name(c) in CHOICES}
+        with open_stream(self.path, self.shown) as (fh, raw):
+            reader = pd.read_csv(fh, chunksize=rows, dtype={c: str for c in text}, skip_blank_lines=False,
+                                 skipinitialspace=True, encoding="utf-8-sig", keep_default_na=False,
+                                 na_values=[""], low_memory=False)  # fmt: skip
             while True:
                 try:
                     with warnings.catch_warnings():  # a column of mixed types is ours to read, cell by cell
@@ -107,59 +140,90 @@ class Log:
                         frame = next(reader)
                 except StopIteration:
                     return
-                except (ValueError, pd.errors.ParserError) as exc:
+                except (ValueError, OSError, EOFError, pd.errors.ParserError) as exc:
                     _refuse(self.shown, line, f"cannot read the log: {exc}".splitlines()[0], "well-formed CSV")
-                yield Chunk(frame, np.arange(line, line + len(frame)), {}, fh.tell())
+                yield Chunk(frame, np.arange(line, line + len(frame)), {}, raw.tell())
                 line += len(frame)
 
     def _jsonl_chunks(self, rows: int):
         import pandas as pd
 
+        from .logreaders import open_stream
+
         records, lines = [], []
-        with self.path.open("rb") as fh:
-            for number, raw in enumerate(fh, 1):
-                if not raw.strip():
+        flat = self.layout.maps
+        with open_stream(self.path, self.shown) as (fh, raw):
+            for number, line in enumerate(fh, 1):
+                if not line.strip():
                     continue
-                records.append(json.loads(raw.decode("utf-8-sig" if number == 1 else "utf-8")))
+                row = json.loads(line.decode("utf-8-sig" if number == 1 else "utf-8"))
+                records.append(flatten(row) if flat else row)
                 lines.append(number)
                 if len(records) == rows:
-                    yield self._records(pd, records, lines, fh.tell())
+                    yield records_chunk(pd, self.raw, records, lines, raw.tell())
                     records, lines = [], []
             if records:
-                yield self._records(pd, records, lines, fh.tell())
-
-    def _records(self, pd, records: list[dict], lines: list[int], done: int) -> Chunk:
-        data, absent = {}, {}
-        for key in self.columns:
-            values = [r.get(key, ABSENT) for r in records]
-            mask = np.fromiter((v is ABSENT for v in values), dtype=bool, count=len(values))
-            if mask.any():
-                absent[key] = mask
-                values = [None if v is ABSENT else v for v in values]
-            data[key] = pd.Series(values, dtype=object)
-        return Chunk(pd.DataFrame(data), np.asarray(lines, dtype=np.int64), absent, done)
+                yield records_chunk(pd, self.raw, records, lines, raw.tell())
 
     def column_of(self, line: int, column: str) -> int:
         """The 1-based character column where `column`'s value starts on `line` (read again, for messages)."""
+        from .logreaders import open_stream
+
+        if self.fmt not in ("csv", "jsonl"):
+            return 1
+        column = self.source_of(column)
         text = None
-        with self.path.open(encoding="utf-8-sig", errors="replace") as fh:
+        with open_stream(self.path, self.shown) as (fh, _):
             for number, found in enumerate(fh, 1):
                 if number == line:
-                    text = found
+                    text = found.decode("utf-8-sig" if number == 1 else "utf-8", errors="replace")
                     break
         if text is None:
             return 1
         if self.fmt == "jsonl":
-            return max(text.find(f'"{column}"'), 0) + 1
-        if column not in self.columns or '"' in text:
+            return max(text.find(f'"{column.split(".")[0]}"'), 0) + 1
+        if column not in self.raw or '"' in text:
             return 1
         fields = text.rstrip("\r\n").split(",")
-        index = self.columns.index(column)
+        index = self.raw.index(column)
         return sum(len(f) + 1 for f in fields[:index]) + 1
 
 
+def records_chunk(pd, keys: list[str], records: list[dict], lines: list[int], done: int) -> Chunk:
+    """A Chunk of dict records over `keys`; a key a record lacks is absent on that row."""
+    data, absent = {}, {}
+    for key in keys:
+        values = [r.get(key, ABSENT) for r in records]
+        mask = np.fromiter((v is ABSENT for v in values), dtype=bool, count=len(values))
+        if mask.any():
+            absent[key] = mask
+            values = [None if v is ABSENT else v for v in values]
+        data[key] = pd.Series(values, dtype=object)
+    return Chunk(pd.DataFrame(data), np.asarray(lines, dtype=np.int64), absent, done)
+
+
+def flatten(row: dict, prefix: str = "") -> dict:
+    """Nested objects as dotted keys: {"usage": {"cached": 3}} -> {"usage.cached": 3}."""
+    out = {}
+    for key, value in row.items():
+        name = f"{prefix}{key}"
+        if isinstance(value, dict) and value:
+            out.update(flatten(value, name + "."))
+        else:
+            out[name] = value
+    return out
+
+
+def _present(frame, column: str) -> np.ndarray:
+    if column not in frame:
+        return np.zeros(len(frame), dtype=bool)
+    return ~frame[column].map(is_missing).to_numpy(dtype=bool)
+
+
 def _first_line(path: Path, shown: str, what: str) -> str:
-    with path.open("rb") as fh:
+    from .logreaders import open_stream
+
+    with open_stream(path, shown) as (fh, _):
         raw = fh.readline(MAX_LINE + 1)
     if len(raw) > MAX_LINE:
         _refuse(shown, 1, f"the first line is longer than {MAX_LINE:,} bytes", what)
@@ -209,12 +273,16 @@ def _no_constant(name):
     raise ValueError(f"{name} is not JSON")
 
 
-def _jsonl_keys(path: Path, shown: str) -> tuple[list[str], dict]:
-    """The union of the keys of every line, each with the (line, column) where it first appears."""
+def _jsonl_keys(path: Path, shown: str, layout) -> tuple[list[str], dict]:
+    """The union of the keys of every line, each with the (line, column) where it first appears. Under a
+    mapping (`layout.maps`) nested objects are read as dotted keys, and ignored keys may hold anything."""
+    from .logreaders import open_stream
+
     wanted = "one JSON object per line"
     seen: dict[str, tuple[int, int]] = {}
     objects = 0
-    with path.open("rb") as fh:
+    flat = layout.maps
+    with open_stream(path, shown) as (fh, _):
         number = 0
         while raw := fh.readline(MAX_LINE + 1):
             number += 1
@@ -239,10 +307,10 @@ def _jsonl_keys(path: Path, shown: str) -> tuple[list[str], dict]:
             if not isinstance(row, dict):
                 _refuse(shown, number, f"the line is {_json_kind(row)}, not a JSON object", '{"model": ...}')
             objects += 1
-            for key, value in row.items():
+            for key, value in (flatten(row) if flat else row).items():
                 if key not in seen:
-                    seen[key] = (number, max(text.find(json.dumps(key)), 0) + 1)
-                if isinstance(value, (dict, list)):
+                    seen[key] = (number, max(text.find(json.dumps(key.split(".")[0] if flat else key)), 0) + 1)
+                if isinstance(value, (dict, list)) and not layout.ignored(key):
                     _refuse(shown, number, f"the value is {_json_kind(value)}", "a number, a string, or null",
                             max(text.find(json.dumps(key)), 0) + 1, f"$.{key}")  # fmt: skip
     if not objects:
