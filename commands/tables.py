@@ -106,14 +106,15 @@ def validate_command(plot_path, group_kinds, methodologies, fmt, root):
 @click.option("--log-format", "log_format", metavar="FORMAT",
               help="csv, jsonl, parquet, otel, litellm, or a logformat FILE.yaml (default: by extension).")  # fmt: skip
 @click.option("--map", "mapping", metavar="MAPPING.yaml", help="A logformat file mapping the log's columns.")
+@click.option("--sessions", is_flag=True, help="Add the distribution of per-session totals (a session column).")
 @set_option
 @click.option("--methodology", "methodologies", multiple=True, metavar="NAME", help="Run this methodology instead.")
 @optimization_option
 @format_option()
 @root_option
 @reports_errors
-def batch_command(log, scenario, by, out, results, skip_bad_rows, ignore, log_format, mapping, sets, methodologies,
-                  optimizations, fmt, root):  # fmt: skip
+def batch_command(log, scenario, by, out, results, skip_bad_rows, ignore, log_format, mapping, sessions, sets,
+                  methodologies, optimizations, fmt, root):  # fmt: skip
     """Evaluate every request of LOG (CSV or JSON Lines, one request per row) against a base scenario.
 
     Columns are scenario keys (model, hardware, location, precision, ...), request fields (input_tokens,
@@ -129,7 +130,7 @@ def batch_command(log, scenario, by, out, results, skip_bad_rows, ignore, log_fo
         batch = run_batch(log, scenario, tree, methodologies=list(methodologies) or None, set=list(sets),
                           optimizations=list(optimizations), by=by, ignore=ignore, out=out, results=results,
                           skip_bad_rows=skip_bad_rows, progress=report_progress, log_format=log_format,
-                          mapping=mapping)  # fmt: skip
+                          mapping=mapping, sessions=sessions)  # fmt: skip
     data = summary(batch)
     emit(fmt, "batch", data)
     for line in data["bad_rows"]:

@@ -27,6 +27,7 @@ from dataclasses import dataclass, field, replace
 import numpy as np
 
 from . import logcells as cells
+from .batchsummary import summary  # noqa: F401  (the JSON document of a batch)
 from .errors import ImpactError, Location, Problem, suggest
 from .points import (
     CACHED,
@@ -347,12 +348,13 @@ def output_names(methods, wanted: list[str]) -> dict[str, list[str]]:
 
 def run_batch(log_path, scenario, tree, *, methodologies=None, set=None, optimizations=None, by=(), ignore=(),
               out=None, results=(), skip_bad_rows=False, chunk_rows=CHUNK_ROWS, progress=None, log_format=None,
-              mapping=None) -> Batch:  # fmt: skip
+              mapping=None, sessions=False) -> Batch:  # fmt: skip
     """Evaluate every request of a log against a base scenario; returns the Batch with its `totals`.
     `out` (a CSV path) receives one row per request: its line and the results asked for. `progress`, if
     given, is called with (bytes read, file size) after each chunk. `log_format` (csv, jsonl, parquet, otel,
     a format name of the tree's catalogs/logformats/, or a logformat file) and `mapping` (a logformat file)
-    say how to read the log (engine.logformat)."""
+    say how to read the log (engine.logformat). `sessions` adds the distribution of per-session totals
+    (engine.batchsummary)."""
     from .api import prepare
     from .logformat import choose
 
@@ -361,7 +363,15 @@ def run_batch(log_path, scenario, tree, *, methodologies=None, set=None, optimiz
     if "sweep" in scenario.doc.data:
         raise ImpactError(Problem(scenario.doc.loc(("sweep",)), "a batch's base scenario cannot have a sweep",
                                   "a scenario without sweep:"))  # fmt: skip
+    shown_by = list(by)
+    if sessions:
+        if "session" not in log.columns:
+            wanted = "a log with a session column (or spans, whose trace id is the session)"
+            raise ImpactError(Problem(Location(None, path="--sessions"), f"{log.shown} has no session column",
+                                      wanted))  # fmt: skip
+        by = [*shown_by, "session"] if "session" not in shown_by else shown_by
     batch = Batch(scenario, tree, methods, overrides, log, by, ignore, output_names(methods, list(results)))
+    batch.sessions, batch.shown_by = sessions, shown_by
     size = log.path.stat().st_size
     with contextlib.ExitStack() as stack:
         fh = stack.enter_context(replacing(out, Location(None, path=f"--out {out}"))) if out else None
@@ -383,33 +393,3 @@ def _write_rows(fh, rows: dict, width: int) -> None:
     if len(rows["line"]):
         block = np.column_stack([np.asarray(c, dtype=np.float64) for c in columns])
         np.savetxt(fh, block, fmt=["%d"] + ["%.9g"] * (width - 1), delimiter=",")
-
-
-def summary(batch: Batch) -> dict:
-    """The JSON document of a batch: totals, groups and the bad rows listed."""
-    t = batch.totals
-
-    def totals(sums):
-        return {
-            m: {n: {"value": v, "unit": batch.units[m][n]} for n, v in results.items()} for m, results in sums.items()
-        }
-
-    return {
-        "log": batch.log.shown,
-        "scenario": batch.scenario.file,
-        "rows": t.rows,
-        "requests": t.requests,
-        "skipped": t.skipped,
-        "bad_rows": [row.problem(batch.log).render() for row in t.bad],
-        "totals": totals(t.sums),
-        "headline": {
-            m.name: [n for n in dict.fromkeys(m.headline.values()) if n in t.sums[m.name]] for m in batch.methods
-        },
-        "by": list(batch.by),
-        "groups": [
-            {"key": dict(zip(batch.by, key, strict=True)), "requests": g["requests"], "totals": totals(g["sums"])}
-            for key, g in sorted(t.groups.items(), key=lambda kv: -kv[1]["requests"])
-        ]
-        if batch.by
-        else [],
-    }

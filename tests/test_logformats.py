@@ -117,3 +117,21 @@ def test_a_mapping_to_an_unknown_key_is_refused(runner, tmp_path, monkeypatch):
     assert result.exit_code == 1 and "Traceback" not in result.output
     assert result.stderr.startswith("log.csv:1:3: $.ouput_tokens: unknown column 'ouput_tokens'")
     assert "did you mean 'output_tokens'" in result.stderr
+
+
+def test_sessions_give_the_distribution_of_per_session_totals(tree, tmp_path):
+    log = tmp_path / "agent.csv"
+    log.write_text("session,model,input_tokens,output_tokens,requests\na,llama-3.1-8b,100,10,2\n"
+                   "b,llama-3.1-8b,100,10,1\na,llama-3.1-8b,300,30,1\n")  # fmt: skip
+    data = summary(run_batch(log, BASE, tree, methodologies=["scope3"], sessions=True))
+    one = run_batch(plain(tmp_path, "llama-3.1-8b,100,0,0,10,x\n"), BASE, tree, methodologies=["scope3"])
+    two = run_batch(plain(tmp_path, "llama-3.1-8b,300,0,0,30,x\n", "b.csv"), BASE, tree, methodologies=["scope3"])
+    e1, e3 = one.totals.sums["scope3"]["E"], two.totals.sums["scope3"]["E"]
+    s = data["sessions"]
+    # calls per session: a = 2 + 1 = 3, b = 1; linear percentiles over [1, 3]: p50 = 2, p95 = 1 + 0.95 * 2 = 2.9
+    assert s["count"] == 2 and s["calls"] == pytest.approx({"mean": 2, "p50": 2, "p95": 2.9, "max": 3})
+    # E per session: a = 2 * e1 + e3, b = e1
+    a, b = 2 * e1 + e3, e1
+    assert s["results"]["scope3.E"]["mean"] == pytest.approx((a + b) / 2, rel=1e-12)
+    assert s["results"]["scope3.E"]["p95"] == pytest.approx(b + 0.95 * (a - b), rel=1e-12)
+    assert data["by"] == [] and data["groups"] == []  # per-session rows only with --by session
