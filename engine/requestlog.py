@@ -132,7 +132,7 @@ class Log:
         with open_stream(self.path, self.shown) as (fh, raw):
             reader = pd.read_csv(fh, chunksize=rows, dtype={c: str for c in text}, skip_blank_lines=False,
                                  skipinitialspace=True, encoding="utf-8-sig", keep_default_na=False,
-                                 na_values=[""], low_memory=False)  # fmt: skip
+                                 na_values=[""])  # fmt: skip
             while True:
                 try:
                     with warnings.catch_warnings():  # a column of mixed types is ours to read, cell by cell
