@@ -107,14 +107,18 @@ def validate_command(plot_path, group_kinds, methodologies, fmt, root):
               help="csv, jsonl, parquet, otel, litellm, or a logformat FILE.yaml (default: by extension).")  # fmt: skip
 @click.option("--map", "mapping", metavar="MAPPING.yaml", help="A logformat file mapping the log's columns.")
 @click.option("--sessions", is_flag=True, help="Add the distribution of per-session totals (a session column).")
+@click.option("--grid-profile", "grid_profile", metavar="FILE.csv",
+              help="Hourly grid intensity CSV (hour, grid_gco2e_per_kwh, region) by row timestamp.")  # fmt: skip
+@click.option("--grid-fallback", "grid_fallback", type=click.Choice(["error", "annual"]), default="error",
+              show_default=True, help="Outside the profile: a bad row, or the annual mean.")  # fmt: skip
 @set_option
 @click.option("--methodology", "methodologies", multiple=True, metavar="NAME", help="Run this methodology instead.")
 @optimization_option
 @format_option()
 @root_option
 @reports_errors
-def batch_command(log, scenario, by, out, results, skip_bad_rows, ignore, log_format, mapping, sessions, sets,
-                  methodologies, optimizations, fmt, root):  # fmt: skip
+def batch_command(log, scenario, by, out, results, skip_bad_rows, ignore, log_format, mapping, sessions,
+                  grid_profile, grid_fallback, sets, methodologies, optimizations, fmt, root):  # fmt: skip
     """Evaluate every request of LOG (CSV or JSON Lines, one request per row) against a base scenario.
 
     Columns are scenario keys (model, hardware, location, precision, ...), request fields (input_tokens,
@@ -130,12 +134,16 @@ def batch_command(log, scenario, by, out, results, skip_bad_rows, ignore, log_fo
         batch = run_batch(log, scenario, tree, methodologies=list(methodologies) or None, set=list(sets),
                           optimizations=list(optimizations), by=by, ignore=ignore, out=out, results=results,
                           skip_bad_rows=skip_bad_rows, progress=report_progress, log_format=log_format,
-                          mapping=mapping, sessions=sessions)  # fmt: skip
+                          mapping=mapping, sessions=sessions, grid_profile=grid_profile,
+                          grid_fallback=grid_fallback == "annual")  # fmt: skip
     data = summary(batch)
     emit(fmt, "batch", data)
     for line in data["bad_rows"]:
         click.echo(f"skipped: {line}", err=True)
     if data["skipped"] > len(data["bad_rows"]):
         click.echo(f"skipped: ... and {data['skipped'] - len(data['bad_rows'])} more bad rows", err=True)
+    if getattr(batch, "grid_fallbacks", 0):
+        click.echo(f"warning: {batch.grid_fallbacks:,} requests outside {grid_profile} were charged their region's "
+                   "annual grid intensity", err=True)  # fmt: skip
     if out:
         click.echo(f"wrote {out}", err=True)

@@ -65,9 +65,14 @@ class Totals:
 class Batch:
     """A base scenario, its methodologies, and the columns of one log: evaluates the log chunk by chunk."""
 
-    def __init__(self, scenario, tree, methods, overrides, log: Log, by=(), ignore=(), outputs=None):
+    def __init__(self, scenario, tree, methods, overrides, log: Log, by=(), ignore=(), outputs=None, profile=None):
         self.scenario, self.tree, self.methods, self.log = scenario, tree, methods, log
         self.kinds = self._kinds(ignore)
+        self.profile, self.grid_fallbacks, self.grid_charged = profile, 0, 0
+        if profile is not None:
+            from . import gridprofile
+
+            gridprofile.prepare(self)
         self.by = self._by(list(by))
         self.outputs = outputs or {}  # methodology -> result names written per request (--out)
         extensive = {m.name: [n for n, f in m.formulas.items() if f.extensive] for m in methods}
@@ -128,7 +133,13 @@ class Batch:
         Returns the kept rows' line numbers and, per methodology, the results asked for (`outputs`)."""
         n = len(frame)
         lines = np.arange(lines, lines + n) if np.isscalar(lines) else np.asarray(lines)
-        absent = {c: a for c, a in (absent or {}).items() if c in self.kinds and a.any()}
+        absent = dict(absent or {})
+        hourly = None
+        if self.profile is not None:
+            from . import gridprofile
+
+            hourly = gridprofile.apply(self, frame, absent)
+        absent = {c: a for c, a in absent.items() if c in self.kinds and a.any()}
         bad = np.zeros(n, dtype=bool)
         reasons: list[tuple[np.ndarray, str, Callable]] = []  # (mask, column, describe(i) -> (message, expected))
         numbers, choices = {}, {}
@@ -149,6 +160,9 @@ class Batch:
                 numbers[column] = values
             reasons.append((mask, column, describe))
             bad |= mask
+        if hourly is not None:
+            reasons.append(hourly)
+            bad |= hourly[0]
         if CACHED in numbers or CACHED_OF in numbers:
             reasons.append(self._cached_above_input(numbers, absent, bad))
             bad |= reasons[-1][0]
@@ -348,13 +362,14 @@ def output_names(methods, wanted: list[str]) -> dict[str, list[str]]:
 
 def run_batch(log_path, scenario, tree, *, methodologies=None, set=None, optimizations=None, by=(), ignore=(),
               out=None, results=(), skip_bad_rows=False, chunk_rows=CHUNK_ROWS, progress=None, log_format=None,
-              mapping=None, sessions=False) -> Batch:  # fmt: skip
+              mapping=None, sessions=False, grid_profile=None, grid_fallback=False) -> Batch:  # fmt: skip
     """Evaluate every request of a log against a base scenario; returns the Batch with its `totals`.
     `out` (a CSV path) receives one row per request: its line and the results asked for. `progress`, if
     given, is called with (bytes read, file size) after each chunk. `log_format` (csv, jsonl, parquet, otel,
     a format name of the tree's catalogs/logformats/, or a logformat file) and `mapping` (a logformat file)
     say how to read the log (engine.logformat). `sessions` adds the distribution of per-session totals
-    (engine.batchsummary)."""
+    (engine.batchsummary); `grid_profile` (a CSV) charges each row its hour's grid intensity, and
+    `grid_fallback` lets rows outside it keep the annual one (engine.gridprofile)."""
     from .api import prepare
     from .logformat import choose
 
@@ -370,7 +385,12 @@ def run_batch(log_path, scenario, tree, *, methodologies=None, set=None, optimiz
             raise ImpactError(Problem(Location(None, path="--sessions"), f"{log.shown} has no session column",
                                       wanted))  # fmt: skip
         by = [*shown_by, "session"] if "session" not in shown_by else shown_by
-    batch = Batch(scenario, tree, methods, overrides, log, by, ignore, output_names(methods, list(results)))
+    profile = None
+    if grid_profile:
+        from .gridprofile import Profile
+
+        profile = Profile.load(grid_profile, grid_fallback)
+    batch = Batch(scenario, tree, methods, overrides, log, by, ignore, output_names(methods, list(results)), profile)
     batch.sessions, batch.shown_by = sessions, shown_by
     size = log.path.stat().st_size
     with contextlib.ExitStack() as stack:
