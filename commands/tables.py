@@ -103,19 +103,29 @@ def validate_command(plot_path, group_kinds, methodologies, fmt, root):
               help="A result to write with --out (repeatable; default: the headline results).")  # fmt: skip
 @click.option("--skip-bad-rows", is_flag=True, help="Count and list bad rows instead of stopping at the first.")
 @click.option("--ignore", "ignore", multiple=True, metavar="COLUMN", help="A log column to pass over (repeatable).")
+@click.option("--log-format", "log_format", metavar="FORMAT",
+              help="csv, jsonl, parquet, otel, litellm, or a logformat FILE.yaml (default: by extension).")  # fmt: skip
+@click.option("--map", "mapping", metavar="MAPPING.yaml", help="A logformat file mapping the log's columns.")
+@click.option("--sessions", is_flag=True, help="Add the distribution of per-session totals (a session column).")
+@click.option("--grid-profile", "grid_profile", metavar="FILE.csv",
+              help="Hourly grid intensity CSV (hour, grid_gco2e_per_kwh, region) by row timestamp.")  # fmt: skip
+@click.option("--grid-fallback", "grid_fallback", type=click.Choice(["error", "annual"]), default="error",
+              show_default=True, help="Outside the profile: a bad row, or the annual mean.")  # fmt: skip
 @set_option
 @click.option("--methodology", "methodologies", multiple=True, metavar="NAME", help="Run this methodology instead.")
 @optimization_option
 @format_option()
 @root_option
 @reports_errors
-def batch_command(log, scenario, by, out, results, skip_bad_rows, ignore, sets, methodologies, optimizations, fmt,
-                  root):  # fmt: skip
+def batch_command(log, scenario, by, out, results, skip_bad_rows, ignore, log_format, mapping, sessions,
+                  grid_profile, grid_fallback, sets, methodologies, optimizations, fmt, root):  # fmt: skip
     """Evaluate every request of LOG (CSV or JSON Lines, one request per row) against a base scenario.
 
     Columns are scenario keys (model, hardware, location, precision, ...), request fields (input_tokens,
-    output_tokens, gpus), any input or formula name, or `requests` (a row's weight). Prints the totals, and
-    with --by a breakdown. Memory stays flat: the log is read in chunks.
+    output_tokens, cached_input_tokens, reasoning_tokens, gpus), any input or formula name, `session`,
+    `timestamp`, or `requests` (a row's weight). --log-format or --map reads other formats (OpenTelemetry
+    spans, LiteLLM spend logs, Parquet, a mapping file). Prints the totals, and with --by a breakdown. Memory
+    stays flat: the log is read in chunks.
     """
     from ..engine.batch import run_batch, summary
 
@@ -123,12 +133,17 @@ def batch_command(log, scenario, by, out, results, skip_bad_rows, ignore, sets, 
     with progress() as report_progress:
         batch = run_batch(log, scenario, tree, methodologies=list(methodologies) or None, set=list(sets),
                           optimizations=list(optimizations), by=by, ignore=ignore, out=out, results=results,
-                          skip_bad_rows=skip_bad_rows, progress=report_progress)  # fmt: skip
+                          skip_bad_rows=skip_bad_rows, progress=report_progress, log_format=log_format,
+                          mapping=mapping, sessions=sessions, grid_profile=grid_profile,
+                          grid_fallback=grid_fallback == "annual")  # fmt: skip
     data = summary(batch)
     emit(fmt, "batch", data)
     for line in data["bad_rows"]:
         click.echo(f"skipped: {line}", err=True)
     if data["skipped"] > len(data["bad_rows"]):
         click.echo(f"skipped: ... and {data['skipped'] - len(data['bad_rows'])} more bad rows", err=True)
+    if getattr(batch, "grid_fallbacks", 0):
+        click.echo(f"warning: {batch.grid_fallbacks:,} requests outside {grid_profile} were charged their region's "
+                   "annual grid intensity", err=True)  # fmt: skip
     if out:
         click.echo(f"wrote {out}", err=True)

@@ -1,6 +1,8 @@
 """Evaluate a request log: one request per row, read in chunks, totals and breakdowns accumulated.
 
-A log is CSV (a header line, then one request per line) or JSON Lines (one object per line). Each column
+A log is CSV (a header line, then one request per line) or JSON Lines (one object per line), read by one strict
+schema per file (`requestlog`: the union of a JSON Lines file's keys, checked before any row; a row that lacks a
+key takes the base scenario's value for it; duplicate columns refused; booleans are not numbers). Each column
 names something that varies by request (`points.CHOICES`: model, hardware, location, ...; `points.FIELDS`:
 input_tokens, output_tokens, gpus; or any input or formula of the methodologies) and overrides the base
 scenario row by row; a `requests` column weighs a row as that many identical requests. A column that names
@@ -8,8 +10,9 @@ nothing is an error (a misspelt `ouput_tokens` would otherwise silently take the
 it is listed in `ignore`.
 
 The file is read by pandas in chunks of `CHUNK_ROWS` rows, so memory stays flat whatever its size: each chunk
-is validated column by column (vectorized: a non-numeric, missing, negative or fractional token count, an
-unknown catalog id), its distinct combinations of choices are resolved once and cached across chunks
+is validated column by column (`logcells`: a non-numeric, missing, negative or fractional token count, a
+quantity in the wrong unit, an override out of its input's range or of its formula's rule; an unknown catalog
+id), its distinct combinations of choices are resolved once and cached across chunks
 (`points.Points`), every formula is evaluated once over the chunk, and totals are added up per `--by`
 group with `np.bincount`. A bad row stops the run with its file, line and column, or with `skip_bad_rows` is
 counted and listed (the first `LISTED`) and left out of the totals.
@@ -17,20 +20,21 @@ counted and listed (the first `LISTED`) and left out of the totals.
 
 from __future__ import annotations
 
-import os
+import contextlib
 from collections.abc import Callable
-from dataclasses import dataclass, field
-from pathlib import Path
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 
+from . import logcells as cells
+from .batchsummary import summary  # noqa: F401  (the JSON document of a batch)
 from .errors import ImpactError, Location, Problem, suggest
 from .points import (
+    CACHED,
+    CACHED_OF,
     CHOICES,
-    EXCLUSIVE,
     FIELD_RULES,
     FIELDS,
-    FRACTIONAL,
     Column,
     Points,
     combinations,
@@ -38,7 +42,8 @@ from .points import (
     known_names,
     named_results,
 )
-from .requestlog import BadRow, Log, is_missing
+from .requestlog import BadRow, Log
+from .safefile import replacing
 
 CHUNK_ROWS = 200_000
 LISTED = 20  # bad rows listed by --skip-bad-rows; all are counted
@@ -60,37 +65,44 @@ class Totals:
 class Batch:
     """A base scenario, its methodologies, and the columns of one log: evaluates the log chunk by chunk."""
 
-    def __init__(self, scenario, tree, methods, overrides, log: Log, by=(), ignore=(), outputs=None):
+    def __init__(self, scenario, tree, methods, overrides, log: Log, by=(), ignore=(), outputs=None, profile=None):
         self.scenario, self.tree, self.methods, self.log = scenario, tree, methods, log
         self.kinds = self._kinds(ignore)
+        self.profile, self.grid_fallbacks, self.grid_charged = profile, 0, 0
+        if profile is not None:
+            from . import gridprofile
+
+            gridprofile.prepare(self)
         self.by = self._by(list(by))
         self.outputs = outputs or {}  # methodology -> result names written per request (--out)
         extensive = {m.name: [n for n, f in m.formulas.items() if f.extensive] for m in methods}
         self.targets = {m.name: list(dict.fromkeys(extensive[m.name] + self.outputs.get(m.name, []))) for m in methods}
         self.points = Points(scenario, tree, methods, overrides, self._placeholders())
+        self._by_columns: dict[frozenset, Points] = {}
         self.known_ids: dict[tuple[str, str], bool] = {}
         self.totals = Totals(sums={m.name: dict.fromkeys(extensive[m.name], 0.0) for m in methods})
         self.units = {m.name: {n: f.unit for n, f in m.formulas.items()} for m in methods}
 
+    def out_header(self) -> list[str]:
+        """The --out CSV's columns: the line, then `methodology.result [unit]` for each result asked for."""
+        return ["line"] + [f"{m}.{n} [{self.units[m][n]}]" if self.units[m][n] else f"{m}.{n}"
+                           for m, names in self.outputs.items() for n in names]  # fmt: skip
+
     def _kinds(self, ignore) -> dict[str, str]:
         kinds, names = {}, known_names(self.methods) + [WEIGHT]
-        for i, column in enumerate(self.log.columns):
+        for column in self.log.columns:
             if column in ignore:
                 continue
             kind = "weight" if column == WEIGHT else kind_of(column, self.methods)
             if kind is None:
-                where = Location(self.log.shown, 1, self._header_col(i), f"$.{column}")
+                line, at = self.log.key_location(column)
+                where = Location(self.log.shown, line, at, f"$.{column}")
                 raise ImpactError(Problem(where, f"unknown column '{column}': no scenario key, input or formula has "
                                           "that name", "model, hardware, location, input_tokens, output_tokens, "
                                           "requests, an input or formula name, or --ignore " + column,
                                           suggest(column, names)))  # fmt: skip
             kinds[column] = kind
         return kinds
-
-    def _header_col(self, index: int) -> int:
-        if self.log.fmt == "jsonl":
-            return 1
-        return sum(len(c) + 1 for c in self.log.columns[:index]) + 1
 
     def _by(self, by: list[str]) -> list[str]:
         for name in by:
@@ -115,25 +127,47 @@ class Batch:
 
     # -- one chunk ------------------------------------------------------------------------------------------
 
-    def chunk(self, frame, first_line: int, skip_bad: bool) -> dict[str, dict[str, np.ndarray]]:
-        """Validate and evaluate one chunk; add to the totals. Returns the kept rows' line numbers and, per
-        methodology, the results asked for (`outputs`)."""
+    def chunk(self, frame, lines, skip_bad: bool, absent=None) -> dict[str, dict[str, np.ndarray]]:
+        """Validate and evaluate one chunk; add to the totals. `lines` are the rows' line numbers (or the
+        first's); `absent` maps a column to the rows that lack it (they take the base scenario's value).
+        Returns the kept rows' line numbers and, per methodology, the results asked for (`outputs`)."""
         n = len(frame)
+        lines = np.arange(lines, lines + n) if np.isscalar(lines) else np.asarray(lines)
+        absent = dict(absent or {})
+        hourly = None
+        if self.profile is not None:
+            from . import gridprofile
+
+            hourly = gridprofile.apply(self, frame, absent)
+        absent = {c: a for c, a in absent.items() if c in self.kinds and a.any()}
         bad = np.zeros(n, dtype=bool)
         reasons: list[tuple[np.ndarray, str, Callable]] = []  # (mask, column, describe(i) -> (message, expected))
         numbers, choices = {}, {}
         for column, kind in self.kinds.items():
+            if kind == "label":
+                continue
             series = frame[column]
             if kind == "choice":
+                if column in absent:  # a row without the key: the base scenario's choice
+                    series = series.where(~absent[column], _base_choice(self.scenario, column) or None)
+                    frame[column] = series
                 codes, levels, mask, describe = self._choice(series, column)
                 choices[column] = (codes, levels)
             else:
-                values, mask, describe = self._numbers(series, column, kind)
+                values, mask, describe = cells.numbers(self, series, column, kind)
+                if column in absent:
+                    mask &= ~absent[column]
                 numbers[column] = values
             reasons.append((mask, column, describe))
             bad |= mask
+        if hourly is not None:
+            reasons.append(hourly)
+            bad |= hourly[0]
+        if CACHED in numbers or CACHED_OF in numbers:
+            reasons.append(self._cached_above_input(numbers, absent, bad))
+            bad |= reasons[-1][0]
         codes, combos = np.zeros(n, dtype=np.intp), [{}]
-        if choices:
+        if choices and not bad.all():
             cols = [Column(c, np.where(bad, 0, k), c, Location(None), lv) for c, (k, lv) in choices.items()]
             codes, combos = combinations(cols, n)
             failed = self._unresolved(codes, combos, bad)
@@ -142,25 +176,84 @@ class Batch:
                 reasons.append((mask, next(iter(choices)), lambda i: failed[int(codes[i])]))
                 bad |= mask
         if bad.any():
-            self._report_bad(reasons, bad, first_line, skip_bad)
+            self._report_bad(reasons, bad, lines, skip_bad)
         keep = ~bad
         kept = int(keep.sum())
         self.totals.rows += kept
-        out = {"line": np.flatnonzero(keep) + first_line}
+        out = {"line": lines[keep]}
         if kept == 0:
             return out
-        weights = numbers.pop(WEIGHT)[keep] if WEIGHT in numbers else None
+        if WEIGHT in numbers:
+            weights = numbers.pop(WEIGHT)
+            if WEIGHT in absent:
+                weights = np.where(absent[WEIGHT], 1.0, weights)
+            weights = weights[keep]
+        else:
+            weights = None
         self.totals.requests += float(weights.sum()) if weights is not None else kept
         columns = {c: Column(c, v[keep], f"{self.log.shown} column {c}", Location(self.log.shown, 1, path=c))
                    for c, v in numbers.items()}  # fmt: skip
+        lacking = {c: a[keep] for c, a in absent.items() if c in columns}
         groups = self._groups(frame, keep, kept)
         for method in self.methods:
             mine = {c: col for c, col in columns.items() if c in FIELDS or c in method.names()}
-            results, _ = self.points.evaluate(method, codes[keep], combos, mine, kept, self.targets[method.name])
+            results = self._evaluate(method, codes[keep], combos, mine, kept, lacking)
             self._add(method.name, results, weights, groups, kept)
             wanted = self.outputs.get(method.name, [])
             out[method.name] = {name: results[name] for name in wanted}
         return out
+
+    def _evaluate(self, method, codes, combos, columns, n, lacking) -> dict[str, np.ndarray]:
+        """Results at n rows; rows that lack some columns are evaluated apart, each group with the columns it
+        has, so that what it lacks comes from the base scenario."""
+        lacking = {c: a for c, a in lacking.items() if c in columns and a.any()}
+        if not lacking:
+            return self._points(frozenset(columns)).evaluate(
+                method, codes, combos, columns, n, self.targets[method.name]
+            )[0]
+        names = list(lacking)
+        pattern = np.zeros(n, dtype=np.int64)
+        for bit, name in enumerate(names):
+            pattern |= lacking[name].astype(np.int64) << bit
+        out: dict[str, np.ndarray] = {}
+        for value in np.unique(pattern):
+            rows = np.flatnonzero(pattern == value)
+            have = {c: replace(col, values=col.values[rows]) for c, col in columns.items()
+                    if c not in names or not (int(value) >> names.index(c)) & 1}  # fmt: skip
+            points = self._points(frozenset(have))
+            part, _ = points.evaluate(method, codes[rows], combos, have, len(rows), self.targets[method.name])
+            for name, array in part.items():
+                out.setdefault(name, np.empty(n))[rows] = array
+        return out
+
+    def _cached_above_input(self, numbers, absent, bad):
+        """(mask, column, describe) of the rows whose cached input tokens exceed their input tokens."""
+        request = self.scenario.entities["request"].data
+        cached, total = (np.where(absent[c], float(request.get(c, 0)), numbers[c]) if c in absent
+                         else numbers.get(c, float(request.get(c, 0))) for c in (CACHED, CACHED_OF))  # fmt: skip
+        cached, total = np.broadcast_arrays(cached, total)
+        with np.errstate(invalid="ignore"):
+            mask = (cached > total) & ~bad
+        column = CACHED if CACHED in numbers else CACHED_OF
+
+        def describe(i):
+            return (
+                f"{cached[i]:g} cached input tokens is more than the {total[i]:g} input tokens",
+                "cached_input_tokens <= input_tokens (the cached tokens are part of the input)",
+            )
+
+        return mask, column, describe
+
+    def _points(self, present: frozenset) -> Points:
+        """The Points whose scenarios take their placeholders from the columns present."""
+        if present not in self._by_columns:
+            numeric = {c for c, k in self.kinds.items() if k in ("field", "override")}
+            if numeric <= present:
+                self._by_columns[present] = self.points
+            else:
+                held = {c: v for c, v in self.points.placeholders.items() if c in present}
+                self._by_columns[present] = Points(self.scenario, self.tree, self.methods, self.points.overrides, held)
+        return self._by_columns[present]
 
     def _choice(self, series, column):
         """(codes into levels, levels, bad mask, describe) for a column of catalog ids: missing or unknown
@@ -183,55 +276,6 @@ class Batch:
 
         return codes, levels, mask, describe
 
-    def _numbers(self, series, column, kind):
-        import pandas as pd
-
-        values = pd.to_numeric(series, errors="coerce").to_numpy(dtype=np.float64, na_value=np.nan)
-        mask = ~np.isfinite(values)
-        high = None
-        if kind == "field":
-            low, expected = FIELD_RULES[column]
-            integer = column not in FRACTIONAL
-            if column in EXCLUSIVE:
-                mask |= values <= low
-        elif kind == "weight":
-            low, expected, integer = None, "a positive number of requests", False
-            mask |= values <= 0
-        else:
-            item = next((m.inputs[column] for m in self.methods if column in m.inputs), None)
-            low = item.minimum if item else None
-            high = item.maximum if item else None
-            integer = bool(item and item.integer)
-            if high is not None:
-                mask |= values > high
-            expected = f"a number in {self._unit(column)}".rstrip(" in") + (f" >= {low:g}" if low is not None else "")
-        if low is not None:
-            mask |= values < low
-        if integer:
-            with np.errstate(invalid="ignore"):
-                mask |= np.floor(values) != values
-
-        def describe(i):
-            raw, value = series.iloc[i], values[i]
-            if is_missing(raw):
-                return "the value is missing", expected
-            if not np.isfinite(value):
-                return f"{raw!r} is not a number" if isinstance(raw, str) else f"{value} is not finite", expected
-            if low is not None and value < low:
-                return f"{value:g} is less than {low:g}", expected
-            if kind == "field" and column in EXCLUSIVE and value <= low:
-                return f"{value:g} is not above {low:g}", expected
-            if kind == "weight":
-                return f"{value:g} is not positive", expected
-            if integer and value != np.floor(value):
-                return f"{value:g} is not a whole number", expected
-            return f"{value:g} is more than {high:g}", expected
-
-        return values, mask, describe
-
-    def _unit(self, name: str) -> str:
-        return next((m.unit_of(name) for m in self.methods if name in m.names()), "")
-
     def _unresolved(self, codes, combos, bad) -> dict[int, tuple[str, str]]:
         """{combination: (message, expected)} for the combinations that good rows use and that cannot be
         resolved (a model without a field a formula needs and no default, ...)."""
@@ -251,13 +295,13 @@ class Batch:
             self.known_ids[key] = value in self.tree.catalog(CHOICES[column])
         return self.known_ids[key]
 
-    def _report_bad(self, reasons, bad, first_line, skip_bad) -> None:
+    def _report_bad(self, reasons, bad, lines, skip_bad) -> None:
         """Stop at the first bad row, or count them all and keep the first LISTED."""
         rows = np.flatnonzero(bad)
         self.totals.skipped += len(rows)
         for i in rows[: 1 if not skip_bad else max(0, LISTED - len(self.totals.bad))]:
             mask, column, describe = next(r for r in reasons if r[0][i])
-            row = BadRow(first_line + int(i), column, *describe(i))
+            row = BadRow(int(lines[i]), column, *describe(i))
             if not skip_bad:
                 raise ImpactError(row.problem(self.log))
             self.totals.bad.append(row)
@@ -317,102 +361,55 @@ def output_names(methods, wanted: list[str]) -> dict[str, list[str]]:
 
 
 def run_batch(log_path, scenario, tree, *, methodologies=None, set=None, optimizations=None, by=(), ignore=(),
-              out=None, results=(), skip_bad_rows=False, chunk_rows=CHUNK_ROWS, progress=None) -> Batch:  # fmt: skip
+              out=None, results=(), skip_bad_rows=False, chunk_rows=CHUNK_ROWS, progress=None, log_format=None,
+              mapping=None, sessions=False, grid_profile=None, grid_fallback=False) -> Batch:  # fmt: skip
     """Evaluate every request of a log against a base scenario; returns the Batch with its `totals`.
     `out` (a CSV path) receives one row per request: its line and the results asked for. `progress`, if
-    given, is called with (bytes read, file size) after each chunk."""
+    given, is called with (bytes read, file size) after each chunk. `log_format` (csv, jsonl, parquet, otel,
+    a format name of the tree's catalogs/logformats/, or a logformat file) and `mapping` (a logformat file)
+    say how to read the log (engine.logformat). `sessions` adds the distribution of per-session totals
+    (engine.batchsummary); `grid_profile` (a CSV) charges each row its hour's grid intensity, and
+    `grid_fallback` lets rows outside it keep the annual one (engine.gridprofile)."""
     from .api import prepare
+    from .logformat import choose
 
-    log = Log.open(log_path)
+    log = Log.open(log_path, choose(log_format, mapping, tree, log_path), tree)
     scenario, methods, overrides = prepare(scenario, tree, methodologies, set, optimizations)
     if "sweep" in scenario.doc.data:
         raise ImpactError(Problem(scenario.doc.loc(("sweep",)), "a batch's base scenario cannot have a sweep",
                                   "a scenario without sweep:"))  # fmt: skip
-    batch = Batch(scenario, tree, methods, overrides, log, by, ignore, output_names(methods, list(results)))
+    shown_by = list(by)
+    if sessions:
+        if "session" not in log.columns:
+            wanted = "a log with a session column (or spans, whose trace id is the session)"
+            raise ImpactError(Problem(Location(None, path="--sessions"), f"{log.shown} has no session column",
+                                      wanted))  # fmt: skip
+        by = [*shown_by, "session"] if "session" not in shown_by else shown_by
+    profile = None
+    if grid_profile:
+        from .gridprofile import Profile
+
+        profile = Profile.load(grid_profile, grid_fallback)
+    batch = Batch(scenario, tree, methods, overrides, log, by, ignore, output_names(methods, list(results)), profile)
+    batch.sessions, batch.shown_by = sessions, shown_by
     size = log.path.stat().st_size
-    writer = _Writer(out, batch) if out else None
-    try:
-        for frame, first_line, done in log.chunks(chunk_rows):
-            missing = [c for c in batch.kinds if c not in frame]
-            if missing:  # a JSON Lines file whose later objects lack a key of the first
-                frame = frame.reindex(columns=[*frame.columns, *missing])
-            rows = batch.chunk(frame, first_line, skip_bad_rows)
-            if writer:
-                writer.write(rows)
+    with contextlib.ExitStack() as stack:
+        fh = stack.enter_context(replacing(out, Location(None, path=f"--out {out}"))) if out else None
+        header = batch.out_header()
+        if fh:
+            fh.write(",".join(header) + "\n")
+        for part in log.chunks(chunk_rows):
+            rows = batch.chunk(part.frame, part.lines, skip_bad_rows, part.absent)
+            if fh:
+                _write_rows(fh, rows, len(header))
             if progress:
-                progress(done, size)
-        if writer:
-            writer.close()
-    finally:
-        if writer:
-            writer.discard()
+                progress(part.done, size)
     return batch
 
 
-class _Writer:
-    """Per-request results to a CSV file, written to a temporary file renamed into place at the end."""
-
-    def __init__(self, path, batch: Batch):
-        self.path = Path(path)
-        self.tmp = self.path.with_name(f".{self.path.name}.{os.getpid()}.tmp")
-        self.header = ["line"] + [
-            f"{m}.{n} [{batch.units[m][n]}]" if batch.units[m][n] else f"{m}.{n}"
-            for m, names in batch.outputs.items()
-            for n in names
-        ]
-        try:
-            self.fh = self.tmp.open("w", encoding="utf-8", newline="")
-        except OSError as exc:
-            raise ImpactError(Problem(Location(None, path=f"--out {path}"), f"cannot write: {exc.strerror}",
-                                      "a writable file path")) from None  # fmt: skip
-        self.fh.write(",".join(self.header) + "\n")
-
-    def write(self, rows: dict) -> None:
-        columns = [rows["line"]] + [rows[m][n] for m, names in self._outputs(rows) for n in names]
-        if len(rows["line"]):
-            block = np.column_stack([np.asarray(c, dtype=np.float64) for c in columns])
-            np.savetxt(self.fh, block, fmt=["%d"] + ["%.9g"] * (len(columns) - 1), delimiter=",")
-
-    @staticmethod
-    def _outputs(rows):
-        return [(m, list(v)) for m, v in rows.items() if m != "line"]
-
-    def close(self) -> None:
-        self.fh.close()
-        os.replace(self.tmp, self.path)
-
-    def discard(self) -> None:
-        if not self.fh.closed:
-            self.fh.close()
-        if self.tmp.exists():
-            self.tmp.unlink()
-
-
-def summary(batch: Batch) -> dict:
-    """The JSON document of a batch: totals, groups and the bad rows listed."""
-    t = batch.totals
-
-    def totals(sums):
-        return {
-            m: {n: {"value": v, "unit": batch.units[m][n]} for n, v in results.items()} for m, results in sums.items()
-        }
-
-    return {
-        "log": batch.log.shown,
-        "scenario": batch.scenario.file,
-        "rows": t.rows,
-        "requests": t.requests,
-        "skipped": t.skipped,
-        "bad_rows": [row.problem(batch.log).render() for row in t.bad],
-        "totals": totals(t.sums),
-        "headline": {
-            m.name: [n for n in dict.fromkeys(m.headline.values()) if n in t.sums[m.name]] for m in batch.methods
-        },
-        "by": list(batch.by),
-        "groups": [
-            {"key": dict(zip(batch.by, key, strict=True)), "requests": g["requests"], "totals": totals(g["sums"])}
-            for key, g in sorted(t.groups.items(), key=lambda kv: -kv[1]["requests"])
-        ]
-        if batch.by
-        else [],
-    }
+def _write_rows(fh, rows: dict, width: int) -> None:
+    """Per-request results as CSV lines: the line, then each result asked for."""
+    columns = [rows["line"]] + [rows[m][n] for m, found in rows.items() if m != "line" for n in found]
+    if len(rows["line"]):
+        block = np.column_stack([np.asarray(c, dtype=np.float64) for c in columns])
+        np.savetxt(fh, block, fmt=["%d"] + ["%.9g"] * (width - 1), delimiter=",")

@@ -40,9 +40,9 @@ ENTITY_CATALOG = {"model": "models", "precision": "precisions", "accelerator": "
 SCENARIO_UNITS = {
     ("request", "input_tokens"): "token",
     ("request", "output_tokens"): "token",
-    ("hardware", "gpus"): "accelerator",
     ("request", "cached_input_tokens"): "token",
     ("request", "reasoning_tokens"): "token",
+    ("hardware", "gpus"): "accelerator",
     ("serving", "concurrency"): "request",
     ("serving", "request_rate"): "request/s",
 }

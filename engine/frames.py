@@ -37,6 +37,9 @@ class _Partition:
     def column_of(self, line: int, column: str) -> int:
         return 1
 
+    def key_location(self, column: str) -> tuple[int, int]:
+        return 1, 1
+
 
 @lru_cache(maxsize=16)
 def _prepared(scenario: str, root, methodologies: tuple, sets: tuple, optimizations: tuple):

@@ -3,8 +3,8 @@
 A point differs from the base scenario in any of three ways, each given as a column:
 - a choice (`CHOICES`: model, precision, hardware, server, location, deployment, calibration) names a catalog
   entry: a column of codes into its distinct values (`levels`);
-- a scenario field (`FIELDS`: input_tokens, output_tokens, gpus): numbers that replace the request's or the
-  hardware's own, and so reach every input bound to them (times the input's `scale`);
+- a scenario field (`FIELDS`: input_tokens, output_tokens, cached_input_tokens, reasoning_tokens, gpus): numbers
+  that replace the request's or the hardware's own, and so reach every input bound to them (times the input's `scale`);
 - an override: numbers for any input, constant or formula of the methodologies, like `--set`.
 
 Catalog lookups are done once per distinct combination of choices (a sweep over two GPUs resolves two
@@ -22,7 +22,7 @@ import numpy as np
 
 from .errors import ImpactError, Location, Problem, suggest
 from .evaluate import evaluate
-from .resolve import Value, check_range, resolve
+from .resolve import Value, check_range, check_token_classes, resolve
 from .scenario import Override, Scenario, vary
 from .tree import Tree
 
@@ -37,15 +37,19 @@ CHOICES = {
     "engine": "engines",
 }
 FIELDS = {"input_tokens": ("request", "input_tokens"), "output_tokens": ("request", "output_tokens"),
-          "gpus": ("hardware", "gpus"), "concurrency": ("serving", "concurrency"),
-          "request_rate": ("serving", "request_rate")}  # fmt: skip
-FIELD_RULES = {"input_tokens": (0, "a non-negative whole number of tokens"),
-               "output_tokens": (0, "a non-negative whole number of tokens"),
-               "gpus": (1, "a positive whole number of accelerators"),
+          "cached_input_tokens": ("request", "cached_input_tokens"),
+          "reasoning_tokens": ("request", "reasoning_tokens"), "gpus": ("hardware", "gpus"),
+          "concurrency": ("serving", "concurrency"), "request_rate": ("serving", "request_rate")}  # fmt: skip
+TOKENS = "a non-negative whole number of tokens"
+FIELD_RULES = {"input_tokens": (0, TOKENS), "output_tokens": (0, TOKENS), "cached_input_tokens": (0, TOKENS),
+               "reasoning_tokens": (0, TOKENS), "gpus": (1, "a positive whole number of accelerators"),
                "concurrency": (1, "a number of requests decoded together, at least 1"),
                "request_rate": (0, "a number of requests per second above 0")}  # fmt: skip
 FRACTIONAL = {"concurrency", "request_rate"}  # fields that need not be whole numbers
 EXCLUSIVE = {"request_rate"}  # fields whose minimum is itself refused
+# token classes of a request: `cached_input_tokens` is the part of `input_tokens` served from a prefix cache,
+# so it can never exceed it; `reasoning_tokens` are decoded apart from `output_tokens`. Both default to 0.
+CACHED, CACHED_OF = "cached_input_tokens", "input_tokens"
 
 
 @dataclass
@@ -65,8 +69,13 @@ class Column:
         return [float(v) for v in self.values]
 
 
+LABELS = ("session", "timestamp")  # log columns that label a request (for --by, --sessions), never evaluated
+
+
 def kind_of(name: str, methods) -> str | None:
-    """'choice', 'field' or 'override' for a column name, or None when nothing reads it."""
+    """'choice', 'field', 'override' or 'label' for a column name, or None when nothing reads it."""
+    if name in LABELS:
+        return "label"
     if name in CHOICES:
         return "choice"
     if name in FIELDS:
@@ -77,7 +86,7 @@ def kind_of(name: str, methods) -> str | None:
 
 
 def known_names(methods) -> list[str]:
-    return sorted({*CHOICES, *FIELDS, *(n for m in methods for n in m.names())})
+    return sorted({*CHOICES, *FIELDS, *LABELS, *(n for m in methods for n in m.names())})
 
 
 def named_results(item: str, methods, where: Location) -> list[tuple[str, str]]:
@@ -181,6 +190,7 @@ class Points:
         for name, value in values.items():
             if name in method.inputs and name in columns:
                 check_range(method.inputs[name], value)
+        check_token_classes(method, values)
         results = evaluate(method, order, values, n)
         for name in method.formulas if targets is None else targets:  # overridden: the given values
             if name not in results and name in values:

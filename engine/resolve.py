@@ -65,7 +65,28 @@ def resolve(method: Methodology, scenario: Scenario, overrides: dict[str, Overri
     for entity, notes in getattr(scenario, "entity_notes", {}).items():
         if entity in used:
             assumptions += notes
+    check_token_classes(method, values)
     return formulas, values, warnings, assumptions
+
+
+def _bound_to(method: Methodology, field: str) -> str | None:
+    return next((n for n, i in method.inputs.items() if any(b.entity == "request" and b.field == field
+                                                             for b in i.bindings)), None)  # fmt: skip
+
+
+def check_token_classes(method: Methodology, values: dict[str, Value]) -> None:
+    """The input bound to request.cached_input_tokens may not exceed the one bound to request.input_tokens (the
+    cached tokens are part of the input), whatever supplied them: the scenario, --set, a sweep or a log."""
+    cached, total = _bound_to(method, "cached_input_tokens"), _bound_to(method, "input_tokens")
+    if cached is None or total is None or cached not in values or total not in values:
+        return
+    c, t = np.broadcast_arrays(values[cached].value, values[total].value)
+    over = c > t
+    if np.any(over):
+        i = int(np.argmax(over))
+        where = values[cached].location or Location(None, path=cached)
+        raise ImpactError(Problem(where, f"{cached} = {c[i]:g} cached input tokens is more than {total} = {t[i]:g}",
+                                  f"{cached} <= {total} (the cached tokens are part of the input)"))  # fmt: skip
 
 
 def _override(method: Methodology, override: Override, n: int) -> Value:

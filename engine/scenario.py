@@ -11,7 +11,9 @@ as entries too, so every value a formula later reads has a file and a line. Scen
   `default`);
 - `hardware`: an accelerator id, or {accelerator, server, gpus}; from the deployment when absent;
 - `location`: a regions id; from the deployment when absent (api), else required;
-- `request`: {input_tokens, output_tokens}; `requests`: how many such requests the totals cover;
+- `request`: {input_tokens, output_tokens, and optionally cached_input_tokens (the part of the input served
+  from a prefix cache, at most input_tokens) and reasoning_tokens (decoded apart from the output), both 0 when
+  absent}; `requests`: how many such requests the totals cover;
 - `set`: NAME: VALUE overrides of any input or formula (a number, or a quantity such as "700 W");
 - `optimizations`: names of overlays (formulas/optimizations/) applied to the methodologies they cover.
 """
@@ -123,7 +125,7 @@ def _resolve(doc: Doc, tree: Tree) -> Scenario:
         missing["region"] = region
     else:
         entities["region"] = region
-    entities["request"] = _scenario_entry(doc, "request", data["request"], ("request",))
+    entities["request"] = _scenario_entry(doc, "request", _request(doc), ("request",))
     entity_notes = {"serving": [], "engine": []}
     entities.update(_serving(doc, tree, deployment, entity_notes))
     methods = data.get("methodology")
@@ -165,6 +167,15 @@ def _tables(data: dict) -> list[str]:
 
         return [PRICES]
     return []
+def _request(doc: Doc) -> dict:
+    """The request's token counts, with the optional classes at 0; cached tokens are part of the input."""
+    request = {"cached_input_tokens": 0, "reasoning_tokens": 0, **doc.data["request"]}
+    cached, total = request["cached_input_tokens"], request["input_tokens"]
+    if cached > total:
+        raise ImpactError(Problem(doc.loc(("request", "cached_input_tokens")), f"cached_input_tokens = {cached} is "
+                                  f"more than input_tokens = {total}", "cached_input_tokens <= input_tokens "
+                                  "(the cached tokens are part of the input)"))  # fmt: skip
+    return request
 
 
 def _model(doc: Doc, tree: Tree, notes: list[str]) -> Entry:

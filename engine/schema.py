@@ -15,7 +15,7 @@ from pathlib import Path
 from .errors import ImpactError, Problem, suggest
 from .loader import Doc
 
-KINDS = ("scenario", "formulas", "catalog", "optimization", "benchmarks", "golden")
+KINDS = ("scenario", "formulas", "catalog", "optimization", "benchmarks", "golden", "logformat")
 
 
 class Schemas:

@@ -32,7 +32,7 @@ from .scenario import Scenario
 from .tree import Tree
 
 SWEEPABLE = ("model, precision, hardware, server, location, deployment, calibration, input_tokens, output_tokens, "
-             "gpus, or an input or formula name")  # fmt: skip
+             "cached_input_tokens, reasoning_tokens, gpus, or an input or formula name")  # fmt: skip
 BYTES_PER_VALUE = 8 * 3  # a float64 per point for each name, with room for numexpr's temporaries
 
 

@@ -84,7 +84,8 @@ def test_a_bad_row_stops_with_file_line_and_column(runner, tmp_path, monkeypatch
     result = runner.invoke(main, ["batch", "log.csv", "--scenario", str(BASE)])
     assert result.exit_code == 1
     assert result.stderr == (
-        "log.csv:3:14: $.input_tokens: 'abc' is not a number; expected a non-negative whole number of tokens\n"
+        "log.csv:3:14: $.input_tokens: 'abc' is not a number, or a number with a unit; "
+        "expected a non-negative whole number of tokens\n"
     )
     assert result.stdout == ""
 
@@ -97,7 +98,8 @@ def test_skip_bad_rows_counts_and_lists_them(runner, tmp_path, monkeypatch):
     data = json.loads(result.stdout)
     assert (data["rows"], data["skipped"]) == (1, 4)
     assert data["bad_rows"] == [
-        "log.csv:3:14: $.input_tokens: 'abc' is not a number; expected a non-negative whole number of tokens",
+        "log.csv:3:14: $.input_tokens: 'abc' is not a number, or a number with a unit; "
+        "expected a non-negative whole number of tokens",
         "log.csv:4:1: $.model: unknown model 'llama-3.2-8b' (did you mean 'llama-3.2-3b', 'llama-3.2-1b', "
         "'llama-3.1-8b'?); expected an id from models",
         "log.csv:5:1: $.model: the value is missing; expected an id from models",
@@ -159,3 +161,74 @@ def test_a_column_that_overrides_a_formula_is_totalled(tree, tmp_path):
     assert sums["E"] == pytest.approx(0.75, rel=1e-12)
     pue = run(BASE, tree=tree, methodologies=["scope3"])[0].inputs["PUE"].value[0]
     assert sums["E_facility"] == pytest.approx(0.75 * pue, rel=1e-12)
+
+
+# -- one strict schema per file (issue 11, item 4) ----------------------------------------------------------
+
+
+def test_a_utf8_bom_is_read_as_excel_writes_it(tree, tmp_path):
+    plain = write(tmp_path / "plain.csv", "model,output_tokens\nllama-3.1-8b,5\n")
+    excel = tmp_path / "excel.csv"
+    excel.write_bytes(b"\xef\xbb\xbf" + plain.read_bytes())
+    a, b = run_batch(plain, BASE, tree).totals, run_batch(excel, BASE, tree).totals
+    assert a.sums == b.sums and b.rows == 1
+
+
+def test_a_jsonl_row_without_a_key_takes_the_base_scenarios_value(tree, tmp_path):
+    # line 1 lacks model and input_tokens: the base scenario's llama-3.1-70b with 1000 input tokens;
+    # line 3 is blank (skipped, but counted in line numbers); line 4 lacks requests: a weight of 1
+    log = write(tmp_path / "log.jsonl", '{"output_tokens": 5}\n{"model": "llama-3.1-8b", "output_tokens": 5, '
+                '"input_tokens": 10, "requests": 2}\n\n{"model": "llama-3.1-8b", "output_tokens": 7}\n')  # fmt: skip
+    out = tmp_path / "out.csv"
+    batch = run_batch(log, BASE, tree, out=out, results=["E"])
+    assert (batch.totals.rows, batch.totals.requests) == (3, 4)
+    a = single(tree, "llama-3.1-70b", 1000, 5, "aws-us-east-1")["scope3"]["E"]
+    b = single(tree, "llama-3.1-8b", 10, 5, "aws-us-east-1")["scope3"]["E"]
+    c = single(tree, "llama-3.1-8b", 1000, 7, "aws-us-east-1")["scope3"]["E"]
+    assert batch.totals.sums["scope3"]["E"] == pytest.approx(a + 2 * b + c, rel=1e-12)
+    lines = [row.split(",")[0] for row in out.read_text().splitlines()[1:]]
+    assert lines == ["1", "2", "4"]
+
+
+def test_quantities_in_cells_are_converted_like_set(tree, tmp_path):
+    plain = write(tmp_path / "plain.csv", "model,P_gpu\nllama-3.1-8b,700\nllama-3.1-8b,700\n")
+    units = write(tmp_path / "units.csv", "model,P_gpu\nllama-3.1-8b,0.7 kW\nllama-3.1-8b,700 W\n")
+    jsonl = write(tmp_path / "units.jsonl", '{"model": "llama-3.1-8b", "P_gpu": "0.7 kW"}\n'
+                  '{"model": "llama-3.1-8b", "P_gpu": 700}\n')  # fmt: skip
+    expected = run_batch(plain, BASE, tree).totals.sums["scope3"]["E"]
+    for log in (units, jsonl):
+        assert run_batch(log, BASE, tree).totals.sums["scope3"]["E"] == pytest.approx(expected, rel=1e-12)
+
+
+def test_a_column_of_mixed_types_across_chunks_reads_quietly(tree, tmp_path, capfd):
+    rows = "llama-3.1-8b,700\n" * 30 + "llama-3.1-8b,0.7 kW\n" + "llama-3.1-8b,700\n" * 30
+    log = write(tmp_path / "log.csv", "model,P_gpu\n" + rows)
+    batch = run_batch(log, BASE, tree, chunk_rows=7)
+    assert batch.totals.rows == 61
+    assert capfd.readouterr().err == ""
+
+
+def test_a_header_field_over_the_csv_limit_is_one_located_error(runner, tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    write(tmp_path / "log.csv", "model," + "x" * 131_073 + "\nllama-3.1-8b,1\n")
+    result = runner.invoke(main, ["batch", "log.csv", "--scenario", str(BASE)])
+    assert result.exit_code == 1 and "Traceback" not in result.output
+    assert result.stderr == (
+        "log.csv:1:1: $: a header field is longer than 131,072 characters; expected a header line naming the columns\n"
+    )
+
+
+@pytest.mark.parametrize("target", ["folder", "link"])
+def test_out_refuses_a_folder_or_a_link_before_reading(runner, tmp_path, monkeypatch, target):
+    monkeypatch.chdir(tmp_path)
+    write(tmp_path / "log.csv", "model,output_tokens\nllama-3.1-8b,5\n")
+    victim = write(tmp_path / "victim.txt", "keep me\n")
+    (tmp_path / "folder").mkdir()
+    (tmp_path / "link").symlink_to(victim)
+    result = runner.invoke(main, ["batch", "log.csv", "--scenario", str(BASE), "--out", target])
+    assert result.exit_code == 1 and result.stdout == ""
+    what = "a directory" if target == "folder" else "a symbolic link (impact never writes through one)"
+    assert result.stderr.startswith(f"--out {target}: {target} is {what}; expected a new file")
+    assert (
+        victim.read_text() == "keep me\n" and sorted(p.name for p in tmp_path.iterdir() if p.name.startswith(".")) == []
+    )

@@ -119,8 +119,8 @@ def test_a_renamed_input(small, runner):
     replace(path, "  n_in:\n", "  n_input:\n")
     code, lines = impact_check(runner, small)
     assert code == 1
-    line = line_of(path, "expr: 2 * P_m * n_in / A_f")
-    where = f"formulas/scope3.yaml:{line}:11: $.formulas.t_in.expr"
+    line = line_of(path, "expr: n_in - n_cached")
+    where = f"formulas/scope3.yaml:{line}:11: $.formulas.n_prefill.expr"
     assert f"{where}: 'n_in' is not defined; expected an input, constant or formula of methodology 'scope3'" in lines
     assert lines[lines.index(f"{where}: 'n_in' is not defined; expected an input, constant or formula of "
                                  "methodology 'scope3'") + 1].startswith("  hint: did you mean")  # fmt: skip
@@ -280,16 +280,16 @@ def test_github_annotations_name_file_line_and_column(small, runner):
     code, lines = impact_check(runner, small, "--format", "github")
     assert code == 1
     assert all(GITHUB.match(line) for line in lines[:-1]), lines
-    line = line_of(path, "expr: 2 * P_m * n_in / A_f")
+    line = line_of(path, "expr: n_in - n_cached")
     assert lines[0].startswith(f"::error file=formulas/scope3.yaml,line={line},col=11,title=impact check (graph)::"
-                               "$.formulas.t_in.expr: 'n_in' is not defined; ")  # fmt: skip
+                               "$.formulas.n_prefill.expr: 'n_in' is not defined; ")  # fmt: skip
     assert "%0A  hint: did you mean" in lines[0]
     code, lines = impact_check(runner, small, "--format", "json")
     document = json.loads("\n".join(lines))
     assert document["ok"] is False and document["findings"][0]["line"] == line
     code, lines = impact_check(runner, small, "--format", "markdown")
     assert lines[0] == "### impact check: failed"
-    assert f"| error | `formulas/scope3.yaml:{line}:11` | graph | $.formulas.t_in.expr: 'n_in' is not defined" in (
+    assert f"| error | `formulas/scope3.yaml:{line}:11` | graph | $.formulas.n_prefill.expr: 'n_in' is not defined" in (
         "\n".join(lines)
     )
 

@@ -37,7 +37,7 @@ def test_the_emissions_tree_names_every_catalog_line_it_used(runner):
 
 def test_formula_nodes_show_the_values_substituted(runner):
     tree = tree_of(runner, CHATBOT, "t_in")["tree"]
-    assert tree["expr"] == "2 * P_m * n_in / A_f"
+    assert tree["expr"] == "2 * P_m * n_prefill / A_f"
     assert tree["substituted"] == "2 * 7.055e+10 * 1000 / 7.916e+15"
     assert tree["value"] == 2 * 70.55e9 * 1000 / (8 * 989.5e12)
     (a_f,) = [n for n in tree["reads"] if n["name"] == "A_f"]

@@ -2,8 +2,9 @@
 
 A case is a folder: `scenario.yaml` (else the shipped chatbot scenario is run), optional `args` (extra
 command-line arguments, one per line), optional `formulas/` (with `formulas/optimizations/`) and `catalogs/`
-files laid over a copy of the shipped tree, and `expected.txt`, the exact text on stderr. Adding a case
-needs no code.
+files laid over a copy of the shipped tree, and `expected.txt`, the exact text on stderr. A case with a
+request log (`log.csv`, `log.jsonl`, ...) runs `impact batch LOG --scenario SCENARIO` instead of `impact run`.
+Adding a case needs no code.
 """
 
 from __future__ import annotations
@@ -34,7 +35,12 @@ def test_invalid_input_gives_its_exact_message(name, tree_copy, runner):
         shutil.copy(case / "scenario.yaml", tree_copy / "scenario.yaml")
         scenario = "scenario.yaml"
     args = (case / "args").read_text().split("\n") if (case / "args").exists() else []
-    result = runner.invoke(main, ["run", scenario, "--root", str(tree_copy), *[a for a in args if a]])
+    command = ["run", scenario]
+    log = next(iter(sorted(case.glob("log.*"))), None)
+    if log is not None:
+        shutil.copy(log, tree_copy / log.name)
+        command = ["batch", log.name, "--scenario", scenario]
+    result = runner.invoke(main, [*command, "--root", str(tree_copy), *[a for a in args if a]])
     assert isinstance(result.exception, SystemExit), result.exception  # handled, not a crash
     assert result.exit_code == 1
     assert result.stdout == ""  # nothing half-written

@@ -280,7 +280,7 @@ def test_batch_csv_bad_row_names_its_line(client):
         14,
         "$.output_tokens",
     )
-    assert problem["message"] == "'abc' is not a number"
+    assert problem["message"] == "'abc' is not a number, or a number with a unit"
     problem = only_problem(client.post("/v1/batch?scenario=nope", content=body, headers={"content-type": "text/csv"}))
     assert (problem["path"], problem["message"]) == ("?scenario", "unknown scenario 'nope'")
     assert only_problem(client.post("/v1/batch", content=b"x", headers={"content-type": "text/plain"}), 415)

@@ -48,8 +48,8 @@ def test_kilograms_where_grams_are_expected_is_caught(tree_copy, tree):
 
 
 def test_a_wrong_declared_dimension_is_caught(tree_copy, tree):
-    message = planted(tree_copy, tree, "    expr: 2 * P_m * n_in / A_f\n    unit: s\n",
-                      "    expr: 2 * P_m * n_in / A_f\n    unit: Wh\n")  # fmt: skip
+    message = planted(tree_copy, tree, "    expr: 2 * P_m * n_prefill / A_f\n    unit: s\n",
+                      "    expr: 2 * P_m * n_prefill / A_f\n    unit: Wh\n")  # fmt: skip
     assert "formula 't_in' gives [time], but declares 'Wh' ([mass] * [length] ** 2 / [time] ** 2)" in message
 
 

@@ -52,7 +52,12 @@ def batch(data: dict) -> str:
     title = f"## {data['log']}: {data['rows']:,} rows, {data['requests']:,.6g} requests"
     if data["skipped"]:
         title += f", {data['skipped']:,} bad rows skipped"
-    return title + "\n\n" + table(rows, columns) + "\n"
+    text = title + "\n\n" + table(rows, columns) + "\n"
+    if "sessions" in data:
+        from ..batchsummary import session_rows
+
+        text += "\n### Per session\n\n" + table(*session_rows(data, report.number)) + "\n"
+    return text
 
 
 def memory(rows: list[dict], unit: str) -> str:

@@ -163,7 +163,12 @@ def batch(data: dict) -> list:
         fixed(table, escape(c), [str(r.get(c, "")) for r in rows], justify="left" if c in data["by"] else "right")
     for r in rows:
         table.add_row(*(escape(str(r.get(c, ""))) for c in columns))
-    return [table]
+    if "sessions" not in data:
+        return [table]
+    from ..batchsummary import session_rows
+
+    rows, columns = session_rows(data, report.number)
+    return [table, rows_table("sessions: totals per session", rows, columns, text_columns=("per session",))]
 
 
 def explain(found: dict) -> list:
