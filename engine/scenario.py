@@ -167,6 +167,8 @@ def _tables(data: dict) -> list[str]:
 
         return [PRICES]
     return []
+
+
 def _request(doc: Doc) -> dict:
     """The request's token counts, with the optional classes at 0; cached tokens are part of the input."""
     request = {"cached_input_tokens": 0, "reasoning_tokens": 0, **doc.data["request"]}
