@@ -11,6 +11,9 @@ A formulas file says what is fitted and on what (`calibration:`):
           engine: tensorrt-llm                    # or the table's `engine` column
           columns: {gpus: tp, output_tokens: 1, concurrency: 1}   # scenario fields from the table's columns
           compare: {ttft: first_token_ms / 1000}  # result -> the measured value, in the result's unit
+        trtllm-static:                            # a second dataset of one table: `table:` names it
+          table: trtllm-throughput
+          where: batch_size > 0                   # rows selected by a condition over the table's columns
 
 Each row becomes a point: its model, accelerator, precision and engine select catalog entries, its columns give
 the request, the GPU count and the load, and the methodology's own bindings and formulas predict the compared
@@ -62,7 +65,7 @@ def prepare(tree: Tree, method: Methodology) -> Rows:
     needed = [n for n in method.plan(targets=targets)[1] if n not in fitted]
     parts, dropped, hashes = [], {}, {}
     for name, dataset in spec["datasets"].items():
-        path = tree.root / FOLDER / f"{name}.yaml"
+        path = tree.root / FOLDER / f"{dataset.get('table', name)}.yaml"
         doc = tree.table(path)
         hashes[name] = "sha256:" + hashlib.sha256(path.read_bytes()).hexdigest()
         header = doc.data["columns"]
