@@ -62,14 +62,15 @@ def serving_by_hand(i: dict) -> dict:
     n_new = i["n_in"] - i["n_cached"]
     context = i["n_in"] + n_dec / 2
     prefill_flops = 2 * i["P_m"] * n_new + 2 * width * n_new * (n_new + 2 * i["n_cached"])
-    prefill_bytes = i["b"] * (shared + routed * (1 - (1 - k / e) ** max(n_new, 1))) + kv_token * i["n_in"]
-    t_prefill = (max(prefill_flops / (flops_per_s * i["eff_prefill"]), prefill_bytes / (bytes_per_s * i["eff_bw"]))
-                 + i["prefill_overhead"])  # fmt: skip
-    step_flops = 2 * i["P_m"] + 4 * width * context
+    copies = shared * i["attention_replicas"]  # the shared weights, read once per copy
+    prefill_bytes = i["b"] * (copies + routed * (1 - (1 - k / e) ** max(n_new, 1))) + kv_token * i["n_in"]
     fixed = i["step_overhead"] + i["tp_overhead"] * math.log2(i["N_gpu"])
+    t_prefill = (max(prefill_flops / (flops_per_s * i["eff_prefill"]), prefill_bytes / (bytes_per_s * i["eff_bw"]))
+                 + i["prefill_overhead"] + fixed)  # fmt: skip
+    step_flops = 2 * i["P_m"] + 4 * width * context
 
     def step(batch):  # (compute time, step time) of a decode step of `batch` requests
-        memory = (i["b"] * (shared + routed * (1 - (1 - k / e) ** batch)) + batch * kv_token * context) / (
+        memory = (i["b"] * (copies + routed * (1 - (1 - k / e) ** batch)) + batch * kv_token * context) / (
             bytes_per_s * i["eff_bw"]
         )
         compute = batch * step_flops / (flops_per_s * i["eff_f"])
