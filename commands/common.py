@@ -11,6 +11,11 @@ import click
 from ..engine import ImpactError, render
 
 FORMATS = ["table", "json", "csv", "markdown"]
+units_option = click.option(
+    "--units", type=click.Choice(["si", "ghg"]), default="si", show_default=True,
+    help="Units of tables and reports: si = Wh, gCO2e, L (the methodology's); ghg = kWh, kgCO2e, m3. "
+    "JSON and CSV keep the methodology's units.",
+)  # fmt: skip
 DEFAULT_SCENARIO = "scenarios/chatbot-llama70b-h100.yaml"
 
 root_option = click.option(
@@ -51,7 +56,7 @@ def show(renderables) -> None:
     """Print terminal renderables (engine.render.terminal) on stdout."""
     from ..engine.render import terminal
 
-    console = terminal.console(renderables)
+    console = terminal.console()
     for item in renderables:
         console.print(item)
 

@@ -17,6 +17,7 @@ from .common import (
     root_option,
     set_option,
     show,
+    units_option,
 )
 
 methodology_option = click.option(
@@ -43,14 +44,20 @@ methodology_option = click.option(
 @click.option("--plot", "plot_path", metavar="FILE.png", help="A sweep: draw --y against --x (matplotlib extra).")
 @click.option("--x", "x_name", metavar="NAME", help="With --plot: the swept key on the x axis (default: the first).")
 @click.option("--y", "y_name", metavar="RESULT", help="With --plot: the result drawn, NAME or methodology.NAME.")
+@click.option(
+    "--details", "-v", is_flag=True, help="Also every result, and every input with its value, unit and source."
+)
+@units_option
 @root_option
 @reports_errors
 def run_command(scenario, sets, methodologies, optimizations, fmt, with_explain, samples, seed, plot_path, x_name,
-                y_name, root):  # fmt: skip
+                y_name, details, units, root):  # fmt: skip
     """Evaluate SCENARIO (a YAML file; the shipped chatbot example when omitted).
 
-    Prints every result with its unit, and every input with its value, unit and source (file:line of the
-    catalog entry, scenario line, --set or default). A scenario with a sweep: prints one row per point.
+    Prints a summary first: a row per methodology with its headline duration, energy, emissions, water, memory
+    and GPUs, per request and in total; then assumptions and warnings. --details adds every result, and every
+    input with its value, unit and source (file:line of the catalog entry, scenario line, --set or default).
+    A scenario with a sweep: prints one row per point.
     """
     tree = open_tree(root)
     if scenario is None:
@@ -68,7 +75,7 @@ def run_command(scenario, sets, methodologies, optimizations, fmt, with_explain,
         from ..engine.sweep import plot
 
         plot(runs, plot_path, x_name, y_name)
-    emit(fmt, "runs", runs, explain=with_explain)
+    emit(fmt, "runs", runs, explain=with_explain, details=details, units=units)
     if plot_path:
         click.echo(f"wrote {plot_path}", err=True)
 
@@ -113,7 +120,7 @@ def explain_command(scenario, result, methodology, sets, optimizations, fmt, roo
     import json
 
     from ..engine.explain import explain, pick
-    from ..engine.render import terminal
+    from ..engine.render import browse
 
     tree = open_tree(root)
     runs = run_scenario(scenario, tree=tree, methodologies=[methodology] if methodology else None, set=list(sets),
@@ -124,4 +131,4 @@ def explain_command(scenario, result, methodology, sets, optimizations, fmt, roo
         click.echo(json.dumps({"methodology": chosen.methodology, "provenance": chosen.provenance, "tree": found},
                               indent=2))  # fmt: skip
         return
-    show(terminal.explain(found))
+    show(browse.explain(found))

@@ -5,7 +5,16 @@ from __future__ import annotations
 import click
 
 from ..engine import open_tree
-from .common import emit, format_option, optimization_option, progress, reports_errors, root_option, set_option
+from .common import (
+    emit,
+    format_option,
+    optimization_option,
+    progress,
+    reports_errors,
+    root_option,
+    set_option,
+    units_option,
+)
 
 
 @click.command("memory")
@@ -115,10 +124,11 @@ def validate_command(plot_path, group_kinds, methodologies, fmt, root):
 @click.option("--methodology", "methodologies", multiple=True, metavar="NAME", help="Run this methodology instead.")
 @optimization_option
 @format_option()
+@units_option
 @root_option
 @reports_errors
 def batch_command(log, scenario, by, out, results, skip_bad_rows, ignore, log_format, mapping, sessions,
-                  grid_profile, grid_fallback, sets, methodologies, optimizations, fmt, root):  # fmt: skip
+                  grid_profile, grid_fallback, sets, methodologies, optimizations, fmt, units, root):  # fmt: skip
     """Evaluate every request of LOG (CSV or JSON Lines, one request per row) against a base scenario.
 
     Columns are scenario keys (model, hardware, location, precision, ...), request fields (input_tokens,
@@ -137,7 +147,7 @@ def batch_command(log, scenario, by, out, results, skip_bad_rows, ignore, log_fo
                           mapping=mapping, sessions=sessions, grid_profile=grid_profile,
                           grid_fallback=grid_fallback == "annual")  # fmt: skip
     data = summary(batch)
-    emit(fmt, "batch", data)
+    emit(fmt, "batch", data, units=units)
     for line in data["bad_rows"]:
         click.echo(f"skipped: {line}", err=True)
     if data["skipped"] > len(data["bad_rows"]):

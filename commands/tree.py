@@ -39,13 +39,13 @@ def catalog_list(kind, fmt, root):
     """List the entries of catalog KIND, one line each."""
     import json
 
-    from ..engine.render import terminal
+    from ..engine.render import browse
 
     entries = _catalog_table(open_tree(root), kind)
     if fmt == "json":
         click.echo(json.dumps({eid: e.data.get("name", "") for eid, e in entries.items()}, indent=2))
         return
-    show(terminal.catalog_list(kind, entries))
+    show(browse.catalog_list(kind, entries))
 
 
 @catalog.command("show")
@@ -58,7 +58,7 @@ def catalog_show(kind, entry_id, fmt, root):
     """Show every field of entry ID of catalog KIND, with its unit and source."""
     import json
 
-    from ..engine.render import terminal
+    from ..engine.render import browse
 
     tree = open_tree(root)
     _catalog_table(tree, kind)
@@ -66,7 +66,7 @@ def catalog_show(kind, entry_id, fmt, root):
     if fmt == "json":
         click.echo(json.dumps(entry.data, indent=2))
         return
-    show(terminal.catalog_entry(kind, entry_id, entry, tree.schemas.field_units(kind)))
+    show(browse.catalog_entry(kind, entry_id, entry, tree.schemas.field_units(kind)))
 
 
 @click.command("methodologies")

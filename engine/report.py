@@ -24,20 +24,21 @@ def document(runs: list[Run], explain: bool = False) -> dict:
     return {"runs": [{**r.to_dict(), **({"explain": derivations(r)} if explain else {})} for r in runs]}
 
 
-def result_rows(run: Run) -> list[dict]:
-    """One row per result; with a `total` column when the scenario covers several requests, and p5, p50,
-    p95 when it was sampled."""
+def result_rows(run: Run, show=number, units: str = "si") -> list[dict]:
+    """One row per result, each value written with `show` in the unit system `units` (`shown_unit`); with a
+    `total` column when the scenario covers several requests, and p5, p50, p95, mean when it was sampled."""
     totals = run.totals() if run.requests != 1 else {}
     spreads = run.uncertainty["results"] if run.uncertainty else None
     rows = []
     for name, r in run.results.items():
-        row = {"name": name, "value": number(r.value), "unit": r.unit, "description": r.description}
+        unit, factor = shown_unit(r.unit, units)
+        row = {"name": name, "value": show(r.value * factor), "unit": unit, "description": r.description}
         if totals:
-            row["total"] = number(totals[name].value) if name in totals else ""
+            row["total"] = show(totals[name].value * factor) if name in totals else ""
         if spreads is not None:
             sp = spreads.get(name)
             for key in SPREAD_COLUMNS:
-                row[key] = number(getattr(sp, key)) if sp else ""
+                row[key] = show(getattr(sp, key) * factor) if sp else ""
         rows.append(row)
     return rows
 
@@ -81,21 +82,22 @@ def sweep_rows(runs: list[Run], every_result: bool = True) -> tuple[list[dict], 
     return rows, columns
 
 
-def input_rows(run: Run) -> list[dict]:
+def input_rows(run: Run, show=number) -> list[dict]:
     return [
-        {"name": name, "value": number(v.value), "unit": v.unit, "source": v.source} for name, v in run.inputs.items()
+        {"name": name, "value": show(v.value), "unit": v.unit, "source": v.source} for name, v in run.inputs.items()
     ]
 
 
-def comparison_rows(comparison) -> list[dict]:
-    """Rows of a comparison for people: quantity, unit, one column per methodology, then the ratios."""
+def comparison_rows(comparison, show=number) -> list[dict]:
+    """Rows of a comparison for people: quantity, unit, one column per methodology (each value written with
+    `show`), then the ratios."""
     base = comparison.methodologies[0]
     rows = []
     for row in comparison.rows:
         out = {"quantity": LABELS.get(row["quantity"], row["quantity"]), "unit": row["unit"]}
         for m in comparison.methodologies:
             value = row["values"][m]
-            out[m] = "" if value is None else number(value)
+            out[m] = "" if value is None else show(value)
         for m in comparison.methodologies[1:]:
             ratio = row["ratios"][m]
             out[f"{m} / {base}"] = "" if ratio is None else f"{ratio:.3g}"
@@ -134,3 +136,60 @@ def batch_rows(data: dict, every_result: bool = False, show=number) -> tuple[lis
             row[label] = show(float(totals.get(m, {}).get(n, {}).get("value", 0.0)))
         rows.append(row)
     return rows, [*data["by"], "requests", *labels]
+
+
+ROLES = ("duration", "energy", "emissions", "water", "memory", "accelerators")  # the summary's columns, in order
+ROLE_LABELS = {"accelerators": "GPUs"}
+COUNTS = {"", "accelerator", "request", "token"}  # units a header leaves out
+UNIT_SYSTEMS = {
+    "si": {},  # the methodology's own units: Wh, gCO2e, L
+    "ghg": {"Wh": ("kWh", 1e-3), "gCO2e": ("kgCO2e", 1e-3), "L": ("m3", 1e-3)},  # what reporting tools use
+}
+
+
+def shown_unit(unit: str, units: str = "si") -> tuple[str, float]:
+    """(the unit a value of `unit` is shown in under the unit system `units`, the factor to multiply by)."""
+    return UNIT_SYSTEMS[units].get(unit, (unit, 1.0))
+
+
+def _factor(unit: str, target: str) -> float | None:
+    from .units import parse_unit, registry
+
+    try:
+        return float(registry().Quantity(1.0, parse_unit(unit)).to(parse_unit(target)).magnitude)
+    except Exception:  # pint raises several error types for incompatible units
+        return None
+
+
+def summary_rows(runs: list[Run], units: str = "si", total: bool = False) -> tuple[list[dict], list[tuple]]:
+    """(one row per methodology: its headline value of each role, the columns as (role, unit)).
+
+    Roles come from each formulas file's `headline:` mapping; a methodology without a role has no value for
+    it, and one with none is left out (methodologies with an energy first). Each column takes the unit of its
+    first value, in the unit system `units`; later values are converted to it. With `total`, only results
+    that add up over requests, times the scenario's `requests`."""
+    columns: dict[str, str] = {}
+    rows = []
+    for run in runs:
+        row = {"methodology": run.methodology}
+        headline = run.method.headline if run.method else {}
+        for role in ROLES:
+            result = run.results.get(headline.get(role, ""))
+            if result is None or (total and not result.extensive):
+                continue
+            unit, factor = shown_unit(result.unit, units)
+            if columns.setdefault(role, unit) != unit:
+                factor = _factor(result.unit, columns[role])
+                if factor is None:
+                    continue
+            row[role] = float(result.value[0]) * factor * (run.requests if total else 1.0)
+        if len(row) > 1:
+            rows.append(row)
+    rows.sort(key=lambda r: "energy" not in r)  # the energy methodologies first, then memory
+    return rows, [(role, columns[role]) for role in ROLES if role in columns]
+
+
+def requests_label(requests: float) -> str:
+    """'1,000,000 requests' (never 1e+06)."""
+    shown = f"{requests:,.0f}" if float(requests).is_integer() else f"{requests:,.6g}"
+    return f"{shown} request" + ("" if requests == 1 else "s")

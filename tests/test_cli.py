@@ -110,12 +110,15 @@ def test_markdown_output(runner):
     assert "| t_hat |" in result.stdout
 
 
-def test_table_output_shows_results_inputs_and_sources(runner):
-    result = runner.invoke(main, ["run", CHATBOT], env={"COLUMNS": "200"})
+def test_table_output_shows_results_inputs_and_sources_with_details(runner):
+    result = runner.invoke(main, ["run", CHATBOT, "--details"], env={"COLUMNS": "200"})
     assert result.exit_code == 0
     assert "E_facility" in result.stdout and "Wh" in result.stdout
     assert "catalogs/accelerators.yaml" in result.stdout
     assert "warning: gpu_embodied_water" in result.stdout
+    brief = runner.invoke(main, ["run", CHATBOT], env={"COLUMNS": "200"})
+    assert "E_facility" not in brief.stdout and "catalogs/accelerators.yaml" not in brief.stdout
+    assert "warning: gpu_embodied_water" in brief.stdout and "--details (-v)" in brief.stdout
 
 
 def test_root_from_the_environment(runner, tree_copy):

@@ -15,12 +15,32 @@ def table(rows: list[dict], columns: list[str]) -> str:
     return "\n".join(lines)
 
 
-def runs(runs) -> str:
+def summary(runs, units: str = "si") -> str:
+    """The headline table: a row per methodology, per request and (when more than one) in total."""
+    from .layout import figure
+
+    parts = []
+    blocks = [("per request", False)]
+    if runs and runs[0].requests != 1:
+        blocks.append((f"total, {report.requests_label(runs[0].requests)}", True))
+    for title, total in blocks:
+        rows, columns = report.summary_rows(runs, units, total)
+        if columns and rows:
+            names = [report.ROLE_LABELS.get(role, role) for role, _ in columns]
+            labels = [f"{n} [{u}]" if u not in report.COUNTS else n for n, (_, u) in zip(names, columns, strict=True)]
+            shown = [{"methodology": r["methodology"], **{label: figure(r.get(role)) for (role, _), label in
+                      zip(columns, labels, strict=True)}} for r in rows]  # fmt: skip
+            heading = f"## {runs[0].scenario.name}: summary, {title}"
+            parts.append(heading + "\n\n" + table(shown, ["methodology", *labels]) + "\n")
+    return "\n".join(parts)
+
+
+def runs(runs, units: str = "si") -> str:
     if runs and runs[0].points is not None:
         rows, columns = report.sweep_rows(runs, every_result=False)
         shown = [{c: (report.number(r[c]) if isinstance(r[c], float) else r[c]) for c in columns} for r in rows]
         return f"## {runs[0].scenario.name}: sweep of {len(rows)} points\n\n" + table(shown, columns) + "\n"
-    parts = []
+    parts = [summary(runs, units)] if runs else []
     for run in runs:
         parts.append(f"## {run.scenario.name}: {run.methodology} {run.version}\n")
         columns = (
@@ -29,7 +49,7 @@ def runs(runs) -> str:
             + (list(SPREAD_COLUMNS) if run.uncertainty else [])
             + ["description"]
         )
-        parts.append(table(report.result_rows(run), columns) + "\n")
+        parts.append(table(report.result_rows(run, units=units), columns) + "\n")
         if run.uncertainty:
             u = run.uncertainty
             parts.append(f"### Sensitivity ({u['samples']} samples, seed {u['seed']})\n")
