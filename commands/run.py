@@ -7,6 +7,8 @@ import click
 from ..engine import open_tree
 from ..engine import run as run_scenario
 from ..engine.errors import Location
+from ..engine.render import STANDARDS
+from ..engine.standards import PER
 from .common import (
     DEFAULT_SCENARIO,
     FORMATS,
@@ -31,7 +33,11 @@ methodology_option = click.option(
 @set_option
 @methodology_option
 @optimization_option
-@format_option(FORMATS, help="Output format.")
+@format_option(FORMATS + list(STANDARDS), help="Output format; ghg, sci and esrs: the standards' shapes (README).")
+@click.option("--per", type=click.Choice(PER), default="request", show_default=True,
+              help="With --format sci: the functional unit R (token = input + output tokens).")  # fmt: skip
+@click.option("--session-requests", type=click.FloatRange(min=1), metavar="N",
+              help="With --format sci --per session: requests in one session.")  # fmt: skip
 @click.option(
     "--explain",
     "with_explain",
@@ -50,8 +56,8 @@ methodology_option = click.option(
 @units_option
 @root_option
 @reports_errors
-def run_command(scenario, sets, methodologies, optimizations, fmt, with_explain, samples, seed, plot_path, x_name,
-                y_name, details, units, root):  # fmt: skip
+def run_command(scenario, sets, methodologies, optimizations, fmt, per, session_requests, with_explain, samples, seed,
+                plot_path, x_name, y_name, details, units, root):  # fmt: skip
     """Evaluate SCENARIO (a YAML file; the shipped chatbot example when omitted).
 
     Prints a summary first: a row per methodology with its headline duration, energy, emissions, water, memory
@@ -75,7 +81,8 @@ def run_command(scenario, sets, methodologies, optimizations, fmt, with_explain,
         from ..engine.sweep import plot
 
         plot(runs, plot_path, x_name, y_name)
-    emit(fmt, "runs", runs, explain=with_explain, details=details, units=units)
+    emit(fmt, "runs", runs, explain=with_explain, details=details, units=units, per=per,
+         session_requests=session_requests)  # fmt: skip
     if plot_path:
         click.echo(f"wrote {plot_path}", err=True)
 

@@ -1,0 +1,118 @@
+"""The standards' shapes: GHG Protocol lines, SCI and ESRS E1 CSV, against goldens and by hand from the JSON.
+
+Goldens live in tests/golden/standards/<scenario>.<format>.<md|csv> (scope3 only, so that another
+methodology's change does not move them); `pytest tests/test_standards.py --update-golden` rewrites them.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import math
+
+import pytest
+
+from conftest import REPO
+from impact.cli import main
+from impact.engine.render.layout import figure
+
+GOLDEN = REPO / "tests" / "golden" / "standards"
+SCENARIOS = ["chatbot-llama70b-h100", "api-closed-model", "local-7b-rtx4090"]
+SHAPES = {"ghg": ("md", []), "sci": ("md", ["--per", "1k-tokens"]), "esrs": ("csv", [])}
+
+
+def invoke(runner, scenario, *args):
+    result = runner.invoke(main, ["run", str(REPO / "scenarios" / f"{scenario}.yaml"), "--methodology", "scope3",
+                                  *args])  # fmt: skip
+    assert result.exit_code == 0, result.stderr
+    return result.stdout
+
+
+def same_csv(expected: str, actual: str) -> bool:
+    """Equal CSV text, numbers within 1e-9 relative (a reordering of float operations is not a change)."""
+    rows_e, rows_a = list(csv.reader(io.StringIO(expected))), list(csv.reader(io.StringIO(actual)))
+    if len(rows_e) != len(rows_a):
+        return False
+    for row_e, row_a in zip(rows_e, rows_a, strict=True):
+        for e, a in zip(row_e, row_a, strict=True):
+            try:
+                if not math.isclose(float(e), float(a), rel_tol=1e-9):
+                    return False
+            except ValueError:
+                if e != a:
+                    return False
+    return True
+
+
+@pytest.mark.parametrize("shape", list(SHAPES))
+@pytest.mark.parametrize("scenario", SCENARIOS)
+def test_each_shape_matches_its_golden(runner, scenario, shape, update_golden):
+    ext, args = SHAPES[shape]
+    actual = invoke(runner, scenario, "--format", shape, *args)
+    golden = GOLDEN / f"{scenario}.{shape}.{ext}"
+    if update_golden:
+        golden.parent.mkdir(exist_ok=True)
+        golden.write_text(actual)
+    assert golden.exists(), f"no golden {golden.name}: run pytest --update-golden and review it"
+    expected = golden.read_text()
+    assert same_csv(expected, actual) if ext == "csv" else expected == actual
+
+
+def results(runner, scenario):
+    (run,) = json.loads(invoke(runner, scenario, "--format", "json"))["runs"]
+    return {name: r["value"] for name, r in run["results"].items()}, run
+
+
+def test_ghg_own_hardware_puts_electricity_in_scope_2_and_hardware_in_category_2(runner):
+    r, run = results(runner, "chatbot-llama70b-h100")
+    text = invoke(runner, "chatbot-llama70b-h100", "--format", "ghg")
+    scope2 = "| Scope 2 | purchased electricity | location-based (grid average) |"
+    assert f"{scope2} {figure(r['operational_emissions'])} |" in text
+    assert "market-based (contractual instruments) | not available (no contractual factor) |" in text
+    cat2 = "| Scope 3 | category 2: capital goods | hardware manufacture, amortised share |"
+    assert f"{cat2} {figure(r['embodied_emissions'])} |" in text
+    # 1,000,000 requests: total kgCO2e = gCO2e per request x 1e6 / 1000
+    assert f"{figure(r['emissions'] * 1e6 / 1000)} kgCO2e" in text and "### Boundary" in text
+
+
+def test_ghg_api_use_is_scope_3_category_1_only(runner):
+    text = invoke(runner, "api-closed-model", "--format", "ghg")
+    rows = [line for line in text.splitlines() if line.startswith("| Scope")]
+    assert rows and all(line.startswith("| Scope 3 | category 1: purchased goods and services") for line in rows)
+
+
+def tokens(run) -> float:
+    return run["inputs"]["n_in"]["value"] + run["inputs"]["n_out"]["value"]
+
+
+@pytest.mark.parametrize(("per", "units"), [("request", lambda run: 1.0), ("token", tokens),
+                                            ("1k-tokens", lambda run: tokens(run) / 1000)])  # fmt: skip
+def test_sci_is_operational_plus_embodied_over_the_functional_unit(runner, per, units):
+    r, run = results(runner, "chatbot-llama70b-h100")
+    text = invoke(runner, "chatbot-llama70b-h100", "--format", "sci", "--per", per)
+    # SCI = (E x I + M) / R; E x I is operational_emissions (E_facility x grid intensity), M the embodied share
+    score = (r["operational_emissions"] + r["embodied_emissions"]) / units(run)
+    assert f"SCI = {figure(score)} gCO2e per " in text
+
+
+def test_sci_per_session_needs_its_size(runner):
+    result = runner.invoke(main, ["run", "--format", "sci", "--per", "session", "--methodology", "scope3"])
+    assert result.exit_code == 1
+    assert result.stderr == ("--per session: a session needs its number of requests; expected --session-requests N "
+                             "(requests in one session)\n")  # fmt: skip
+    r, _ = results(runner, "chatbot-llama70b-h100")
+    text = invoke(runner, "chatbot-llama70b-h100", "--format", "sci", "--per", "session", "--session-requests", "4")
+    assert f"SCI = {figure(4 * (r['operational_emissions'] + r['embodied_emissions']))} gCO2e per session" in text
+
+
+def test_esrs_reports_mwh_and_tonnes_over_the_requests(runner):
+    r, run = results(runner, "chatbot-llama70b-h100")
+    (row,) = csv.DictReader(io.StringIO(invoke(runner, "chatbot-llama70b-h100", "--format", "esrs")))
+    n = run["scenario"]["requests"]
+    # Wh x requests / 1e6 = MWh; gCO2e x requests / 1e6 = tCO2e
+    assert float(row["energy_consumption_mwh"]) == pytest.approx(r["E_facility"] * n / 1e6)
+    assert float(row["scope2_location_tco2e"]) == pytest.approx(r["operational_emissions"] * n / 1e6)
+    assert row["scope2_market_tco2e"] == "" and row["total_market_tco2e"] == ""
+    assert float(row["scope3_cat2_tco2e"]) == pytest.approx(r["embodied_emissions"] * n / 1e6)
+    assert float(row["total_location_tco2e"]) == pytest.approx(r["emissions"] * n / 1e6)
