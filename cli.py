@@ -10,6 +10,7 @@ from __future__ import annotations
 import click
 
 from . import __version__
+from .commands import fit, report, run, tables, tree
 from .commands import fit, run, serve, tables, tree
 
 
@@ -31,6 +32,7 @@ for command in (
     tables.validate_command,
     tables.batch_command,
     run.explain_command,
+    report.report_command,
     tree.catalog,
     tree.methodologies_command,
     tree.diff_command,

@@ -193,3 +193,12 @@ def requests_label(requests: float) -> str:
     """'1,000,000 requests' (never 1e+06)."""
     shown = f"{requests:,.0f}" if float(requests).is_integer() else f"{requests:,.6g}"
     return f"{shown} request" + ("" if requests == 1 else "s")
+
+
+def explain_trees(run: Run) -> list[dict]:
+    """The derivation trees (engine.explain) of a run's headline energy and emissions."""
+    from .explain import explain
+
+    headline = run.method.headline if run.method else {}
+    names = [headline[role] for role in ("energy", "emissions") if headline.get(role) in run.results]
+    return [explain(run, name) for name in dict.fromkeys(names)]

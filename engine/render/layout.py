@@ -41,8 +41,10 @@ def figure(value, significant: int = SIGNIFICANT) -> str:
 
 
 def figures(values, significant: int = SIGNIFICANT) -> str:
-    """One or several values (an array), each as `figure`."""
+    """One or several values (an array), each as `figure`; one when they are all the same."""
     flat = [float(v) for v in getattr(values, "ravel", lambda: [values])()]
+    if len(set(flat)) == 1:
+        flat = flat[:1]
     return ", ".join(figure(v, significant) for v in flat)
 
 
