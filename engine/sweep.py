@@ -154,21 +154,30 @@ def placeholders(cols: dict[str, Column]) -> dict[str, float]:
     return {name: float(col.values[0]) for name, col in cols.items() if col.levels is None}
 
 
+TOKEN_KEYS = {"input_tokens", "output_tokens", "cached_input_tokens", "reasoning_tokens"}
+
+
 def plot(runs, path: str, x: str | None, y: str | None) -> None:
-    """A result against a swept key, one line per combination of the other swept values, saved to `path`."""
+    """A result (default: the headline energy) against a swept key, one line per combination of the other
+    swept values, a colour each (by accelerator when the hardware is swept), log axes where values span two
+    decades, units on both axes. Written through engine.safefile."""
+    import io
+
     from .errors import Location
+    from .safefile import check_target, write_bytes
     from .validate import require_matplotlib
 
+    where = Location(None, path=f"--plot {path}")
     first = runs[0]
     if first.points is None:
-        raise ImpactError(Problem(Location(None, path=f"--plot {path}"), "the scenario has no sweep to plot",
-                                  "a scenario with a sweep: block"))  # fmt: skip
+        raise ImpactError(Problem(where, "the scenario has no sweep to plot", "a scenario with a sweep: block"))
     keys = list(first.points)
-    x = x or keys[0]
+    x = x or next((k for k in keys if all(isinstance(v, float) for v in first.points[k])), keys[0])
     if x not in first.points:
         raise ImpactError(Problem(Location(None, path=f"--x {x}"), f"'{x}' is not swept",
                                   "one of " + ", ".join(keys), suggest(x, keys)))  # fmt: skip
     run, name = _pick_result(runs, y)
+    check_target(path, where)
     matplotlib = require_matplotlib(path)
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
@@ -177,25 +186,31 @@ def plot(runs, path: str, x: str | None, y: str | None) -> None:
     others = [k for k in keys if k != x]
     label_of = [", ".join(f"{k}={_short(first.points[k][i])}" for k in others) for i in range(n)]
     values = run.results[name].value
-    fig, ax = plt.subplots(figsize=(7, 4.6))
+    fig, ax = plt.subplots(figsize=(8, 5))
+    colours = plt.get_cmap("tab10").colors
     numeric = all(isinstance(v, float) for v in first.points[x])
-    for label in dict.fromkeys(label_of):
-        idx = [i for i in range(n) if label_of[i] == label]
-        xs = [first.points[x][i] for i in idx]
-        ax.plot(xs, values[idx], marker="o", label=label or name)
+    for i, label in enumerate(dict.fromkeys(label_of)):
+        idx = [j for j in range(n) if label_of[j] == label]
+        xs = [first.points[x][j] for j in idx]
+        ax.plot(xs, values[idx], marker="o", color=colours[i % len(colours)], label=label or name)
     if numeric and min(first.points[x]) > 0 and max(first.points[x]) / min(first.points[x]) >= 100:
         ax.set_xscale("log")
     if values.min() > 0 and values.max() / values.min() >= 100:
         ax.set_yscale("log")
-    ax.set_xlabel(x)
+    ax.set_xlabel(f"{x} [token]" if x in TOKEN_KEYS else x)
     unit = run.results[name].unit
-    ax.set_ylabel(f"{run.methodology}.{name}" + (f" [{unit}]" if unit else ""))
-    ax.set_title(f"{first.scenario.name}: {name} against {x}")
+    role = next((r for r, n_ in (run.method.headline if run.method else {}).items() if n_ == name), "")
+    shown = f"{role} ({run.methodology}.{name})" if role else f"{run.methodology}.{name}"
+    ax.set_ylabel(shown + (f" [{unit}]" if unit else ""))
+    ax.set_title(f"{first.scenario.name}: {role or name} against {x}")
+    ax.grid(True, alpha=0.3)
     if others:
-        ax.legend(fontsize=8)
+        ax.legend(fontsize=9, frameon=False)
     fig.tight_layout()
-    fig.savefig(path, dpi=120)
+    out = io.BytesIO()
+    fig.savefig(out, format="png", dpi=120)
     plt.close(fig)
+    write_bytes(path, out.getvalue(), where)
 
 
 def _short(value) -> str:
@@ -203,11 +218,15 @@ def _short(value) -> str:
 
 
 def _pick_result(runs, y: str | None):
-    """(run, result name) for `--y NAME` or `--y methodology.NAME`; default: the first run's energy headline."""
+    """(run, result name) for `--y NAME` or `--y methodology.NAME`; default: the headline energy of the first
+    run that declares one (the memory methodology declares none)."""
     from .errors import Location
 
     if y is None:
-        run = runs[0]
-        return run, run.method.headline.get("energy") or next(iter(run.results))
+        for run in runs:
+            name = run.method.headline.get("energy") if run.method else None
+            if name in run.results:
+                return run, name
+        return runs[0], next(iter(runs[0].results))
     methodology, name = named_results(y, [r.method for r in runs], Location(None, path=f"--y {y}"))[0]
     return next(r for r in runs if r.methodology == methodology), name

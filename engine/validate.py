@@ -185,22 +185,61 @@ def require_matplotlib(path: str):
     return matplotlib
 
 
+def _unit(quantity: str) -> str:
+    """'t_hat, held out by model (s)' -> 's'."""
+    return quantity.rsplit("(", 1)[1].rstrip(")") if quantity.endswith(")") else ""
+
+
 def plot(data: list[Dataset], path: str) -> None:
-    """Predicted against measured on log axes, one panel per dataset, one colour per accelerator."""
+    """Predicted against measured, a panel per dataset in a grid of two columns (log axes where the values span
+    decades), one colour per accelerator across every panel and one legend for all, the y = x line and a
+    factor-of-two band. Written through engine.safefile."""
+    import io
+
+    from .errors import Location
+    from .safefile import check_target, write_bytes
+
+    where = Location(None, path=f"--plot {path}")
+    check_target(path, where)
     matplotlib = require_matplotlib(path)
     matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
+    from collections import Counter
 
-    fig, axes = plt.subplots(1, len(data), figsize=(5 * len(data), 4.6), squeeze=False)
-    for ax, ds in zip(axes[0], data, strict=True):
+    import matplotlib.pyplot as plt
+    from matplotlib.ticker import NullFormatter
+
+    counts = Counter(str(a) for ds in data for a in ds.groups["accelerator"])
+    accelerators = sorted(counts)
+    palette = [*plt.get_cmap("tab10").colors, *plt.get_cmap("Dark2").colors, *plt.get_cmap("Set1").colors]
+    colour = {a: palette[i % len(palette)] for i, (a, _) in enumerate(counts.most_common())}  # common: strongest
+    rows = (len(data) + 2) // 2  # one cell more than the panels: the legend's
+    fig, axes = plt.subplots(rows, 2, figsize=(11, 4.2 * rows), squeeze=False)
+    for ax, ds in zip(axes.ravel(), data, strict=False):
         for label in sorted(set(ds.groups["accelerator"])):
             mask = ds.groups["accelerator"] == label
-            ax.scatter(ds.measured[mask], ds.predicted[mask], s=10, alpha=0.7, label=label)
+            ax.scatter(ds.measured[mask], ds.predicted[mask], s=12, alpha=0.75, color=colour[str(label)], label=label)
         low = min(ds.measured.min(), ds.predicted.min())
         high = max(ds.measured.max(), ds.predicted.max())
-        ax.plot([low, high], [low, high], color="black", linewidth=0.8)
-        ax.set(xscale="log", yscale="log", xlabel="measured", ylabel="predicted", title=f"{ds.name}\n{ds.quantity}")
-        ax.legend(fontsize=6)
+        ax.plot([low, high], [low, high], color="black", linewidth=0.9)
+        for factor in (0.5, 2.0):
+            ax.plot([low, high], [low * factor, high * factor], color="grey", linewidth=0.7, linestyle="--")
+        unit = _unit(ds.quantity)
+        scale = "log" if low > 0 and high / low >= 30 else "linear"  # log where the values span decades
+        ax.set(xscale=scale, yscale=scale, xlabel=f"measured [{unit}]" if unit else "measured",
+               ylabel=f"predicted [{unit}]" if unit else "predicted")  # fmt: skip
+        ax.set_title(f"{ds.name}: {ds.quantity} (n = {len(ds.measured):,})", fontsize=10)
+        ax.grid(True, which="major", alpha=0.3)
+        ax.xaxis.set_minor_formatter(NullFormatter())
+        ax.yaxis.set_minor_formatter(NullFormatter())
+    spare = axes.ravel()[len(data) :]
+    for ax in spare:
+        ax.axis("off")
+    handles = [plt.Line2D([], [], marker="o", linestyle="", color=colour[a], label=a) for a in accelerators]
+    handles += [plt.Line2D([], [], color="black", label="predicted = measured"),
+                plt.Line2D([], [], color="grey", linestyle="--", label="a factor of 2 off")]  # fmt: skip
+    spare[0].legend(handles=handles, loc="center", ncol=2, frameon=False, title="accelerator")
     fig.tight_layout()
-    fig.savefig(path, dpi=110)
+    out = io.BytesIO()
+    fig.savefig(out, format="png", dpi=100)
     plt.close(fig)
+    write_bytes(path, out.getvalue(), where)

@@ -113,3 +113,23 @@ def test_plot_needs_a_swept_x_and_a_known_result(runner, tmp_path):
     assert result.stderr.startswith("--x location: 'location' is not swept; expected one of output_tokens, hardware")
     result = runner.invoke(main, ["run", str(SWEEP), "--plot", str(tmp_path / "p.png"), "--y", "Energy"])
     assert result.exit_code == 1 and "no result 'Energy'" in result.stderr
+
+
+def test_a_sweep_plot_draws_the_headline_energy_by_default(tree):
+    runs = run(SWEEP, tree=tree)
+    assert runs[0].methodology == "memory"  # which declares no energy: the first run that does is drawn
+    chosen, name = sweep_module._pick_result(runs, None)
+    assert name == chosen.method.headline["energy"] and chosen.methodology != "memory"
+
+
+def test_a_sweep_plot_is_readable_and_refuses_a_symlink(runner, tmp_path):
+    image = pytest.importorskip("PIL.Image")
+    from impact.cli import main
+
+    out = tmp_path / "sweep.png"
+    assert runner.invoke(main, ["run", str(SWEEP), "--plot", str(out)]).exit_code == 0
+    assert image.open(out).size == (960, 600)  # 8 x 5 inches at 120 dpi
+    link = tmp_path / "link.png"
+    link.symlink_to(tmp_path / "elsewhere.png")
+    result = runner.invoke(main, ["run", str(SWEEP), "--plot", str(link)])
+    assert result.exit_code == 1 and result.stderr.startswith(f"--plot {link}: ") and "symbolic link" in result.stderr

@@ -58,6 +58,9 @@ def test_command_json_and_plot(runner, tmp_path):
     rows = json.loads(result.stdout)["rows"]
     assert {r["group"] for r in rows} == {"all", "precision"}
     assert plot.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    image = pytest.importorskip("PIL.Image")
+    width, height = image.open(plot).size
+    assert width == 1100 and height >= width / 2  # a grid, two panels a row at 11 inches, 100 dpi; not a strip
 
 
 def test_plot_without_matplotlib_is_a_clear_error(runner, tmp_path, monkeypatch):
