@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import click
 
-from ..engine import open_tree
+from ..engine import ImpactError, open_tree
 from ..engine import run as run_scenario
-from ..engine.errors import Location
+from ..engine.errors import Location, Problem
 from ..engine.render import STANDARDS
 from ..engine.standards import PER
 from .common import (
@@ -81,6 +81,9 @@ def run_command(scenario, sets, methodologies, optimizations, fmt, per, session_
         from ..engine.sweep import plot
 
         plot(runs, plot_path, x_name, y_name)
+    if fmt in STANDARDS and runs and runs[0].points is not None:
+        raise ImpactError(Problem(Location(None, path=f"--format {fmt}"), "a sweep has a value per point, not one "
+                                  "inventory", "a scenario without a sweep: block (the point to report)"))  # fmt: skip
     emit(fmt, "runs", runs, explain=with_explain, details=details, units=units, per=per,
          session_requests=session_requests)  # fmt: skip
     if plot_path:

@@ -116,3 +116,10 @@ def test_esrs_reports_mwh_and_tonnes_over_the_requests(runner):
     assert row["scope2_market_tco2e"] == "" and row["total_market_tco2e"] == ""
     assert float(row["scope3_cat2_tco2e"]) == pytest.approx(r["embodied_emissions"] * n / 1e6)
     assert float(row["total_location_tco2e"]) == pytest.approx(r["emissions"] * n / 1e6)
+
+
+def test_a_sweep_is_not_an_inventory(runner):
+    result = runner.invoke(main, ["run", str(REPO / "scenarios" / "sweep-output-length.yaml"), "--format", "ghg"])
+    assert result.exit_code == 1
+    assert result.stderr == ("--format ghg: a sweep has a value per point, not one inventory; expected a scenario "
+                             "without a sweep: block (the point to report)\n")  # fmt: skip

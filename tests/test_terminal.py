@@ -37,9 +37,20 @@ def fits(result, width: int) -> None:
     assert not too_wide, too_wide[:3]
 
 
+@pytest.fixture(scope="module")
+def validation_data():
+    from impact.engine import open_tree
+    from impact.engine.validate import datasets
+
+    return datasets(open_tree(REPO))
+
+
 @pytest.mark.parametrize("width", [80, 120])
 @pytest.mark.parametrize("command", list(TABLE_COMMANDS))
-def test_every_table_command_fits_the_terminal(runner, command, width):
+def test_every_table_command_fits_the_terminal(runner, command, width, monkeypatch, request):
+    if command == "validate":  # computed once for both widths: the held-out fits take a while
+        data = request.getfixturevalue("validation_data")
+        monkeypatch.setattr("impact.engine.validate.datasets", lambda tree: data)
     fits(runner.invoke(main, TABLE_COMMANDS[command], env={"COLUMNS": str(width)}), width)
 
 
