@@ -34,7 +34,8 @@ def covered(run: Run) -> bool:
     return all(name in run.results for name in PARTS)
 
 
-def _value(run: Run, name: str) -> float:
+def value_of(run: Run, name: str) -> float:
+    """Result `name` of a run, per request, in its own unit (a scenario without a sweep has one value)."""
     return float(run.results[name].value[0])
 
 
@@ -56,20 +57,20 @@ def _reads(run: Run, name: str, wanted: str) -> bool:
 def market_based(run: Run) -> float | None:
     """Market-based electricity emissions per request (gCO2e), or None when the run has no contractual factor."""
     if "operational_emissions_market" in run.results:
-        return _value(run, "operational_emissions_market")
+        return value_of(run, "operational_emissions_market")
     if "emissions_market" not in run.results:
         return None
-    value = _value(run, "emissions_market")
+    value = value_of(run, "emissions_market")
     for part in PARTS[1:]:  # a total: keep its electricity term only
         if _reads(run, "emissions_market", part):
-            value -= _value(run, part)
+            value -= value_of(run, part)
     return value
 
 
 def energy_wh(run: Run) -> float:
     """Energy drawn per request (Wh): E_facility (IT energy x PUE), else the headline energy."""
     name = "E_facility" if "E_facility" in run.results else (run.method.headline.get("energy") if run.method else "")
-    return _value(run, name) if name in run.results else 0.0
+    return value_of(run, name) if name in run.results else 0.0
 
 
 @dataclass
@@ -87,7 +88,7 @@ def is_service(run: Run) -> bool:
 
 def ghg_lines(run: Run) -> list[Line]:
     """The GHG Protocol inventory lines of one run, per request (gCO2e); see the module docstring."""
-    operational, embodied, training = (_value(run, name) for name in PARTS)
+    operational, embodied, training = (value_of(run, name) for name in PARTS)
     market = market_based(run)
     cat1 = "category 1: purchased goods and services"
     if is_service(run):
@@ -148,6 +149,6 @@ def sci(run: Run, per: str = "request", session_requests: float | None = None) -
         raise ImpactError(Problem(where, "the request has no tokens", "a request with input or output tokens"))
     units = {"request": 1.0, "token": tokens, "1k-tokens": tokens / 1000, "session": 1 / (session_requests or 1)}[per]
     e_kwh = energy_wh(run) / 1000
-    operational, embodied, training = (_value(run, name) for name in PARTS)
+    operational, embodied, training = (value_of(run, name) for name in PARTS)
     intensity = operational / e_kwh if e_kwh else 0.0  # E x I is the operational emissions
     return SCI(e_kwh, intensity, embodied, units, per, (operational + embodied) / units, training / units)

@@ -56,7 +56,7 @@ def runs(runs) -> str:
             "deployment": run.scenario.entities["deployment"].id, "requests": repr(float(n)),
             "energy_consumption_mwh": "" if service else repr(standards.energy_wh(run) * n * MWH_PER_WH),
             "scope1_tco2e": "0.0",
-            "scope2_location_tco2e": "" if service else tonnes(standards._value(run, "operational_emissions")),
+            "scope2_location_tco2e": "" if service else tonnes(standards.value_of(run, "operational_emissions")),
             "scope2_market_tco2e": "" if service else tonnes(market),
             "scope3_cat1_tco2e": tonnes(cat1), "scope3_cat2_tco2e": tonnes(cat2),
             "total_location_tco2e": tonnes(location_total),
