@@ -10,8 +10,7 @@ from __future__ import annotations
 import click
 
 from . import __version__
-from .commands import fit, report, run, tables, tree
-from .commands import fit, run, serve, tables, tree
+from .commands import fit, report, run, serve, tables, tree
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
