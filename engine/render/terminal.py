@@ -227,6 +227,15 @@ def validation(rows: list[dict], width: int = 80) -> list:
     return out
 
 
+def _batch_level(column: str, first: str) -> int:
+    """How soon a batch column gives way: the `first` methodology's energy and emissions never, other
+    methodologies' next, then water, then durations (a batch summary names results, not their roles)."""
+    methodology, _, name = column.partition(" [")[0].partition(".")
+    if name == "E" or "energy" in name or "emissions" in name:
+        return 0 if methodology == first else 1
+    return 2 if "water" in name or "h2o" in name else 3
+
+
 def batch(data: dict, width: int = 80, units: str = "si") -> list:
     """A batch's totals, then a row per --by group; columns: requests and the headline results that add up."""
     skipped = f", {data['skipped']:,} bad rows skipped" if data["skipped"] else ""
@@ -235,16 +244,17 @@ def batch(data: dict, width: int = 80, units: str = "si") -> list:
     rows, columns = _in_units(rows, columns, units)
     rows = [{c: figure(v) if isinstance(v, float) else v for c, v in r.items()} for r in rows]
     names = [c.partition(" [")[0].rpartition(".")[2] for c in columns]
+    results = [c for c in columns if c not in data["by"] and c != "requests"]
+    first = next((c.partition(".")[0] for c in results if _batch_level(c, c.partition(".")[0]) == 0), "")
     cols = []
-    for i, c in enumerate(columns):
+    for c in columns:
         cells = [str(r.get(c, "")) for r in rows]
         if c in data["by"]:
             cols.append(Col(c, cells, justify="left", wrap=True, min_width=16))
         elif c == "requests":
             cols.append(Col(c, cells))
         else:
-            first = len(data["by"]) + 1  # the first three results stay; later ones give way, the last first
-            cols.append(Col(_result_header(c, names), cells, drop=max(0, i - first - 2), name=c))
+            cols.append(Col(_result_header(c, names), cells, drop=_batch_level(c, first), name=c))
     out = table(title, cols, width, sections=[1] if len(rows) > 1 else [], hint="--format csv has them")
     if "sessions" not in data:
         return out
