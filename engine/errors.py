@@ -80,6 +80,16 @@ def suggest(name: str, candidates, what: str = "") -> str | None:
     return f"did you mean {quoted}{what}?"
 
 
+def shorten(text, limit: int = 60) -> str:
+    """Text as shown in a message: at most `limit` characters, the middle elided, so a megabyte value written
+    by mistake is not repeated back in full."""
+    text = str(text)
+    if len(text) <= limit:
+        return text
+    keep = limit - 3
+    return text[: keep - keep // 3] + "..." + text[len(text) - keep // 3 :]
+
+
 def display_path(path: str | os.PathLike) -> str:
     """A file name as a person should read it: relative to the working directory when inside it."""
     path = Path(path)

@@ -96,7 +96,7 @@ def vary(base: Scenario, tree: Tree, choices: dict[str, str]) -> Scenario:
         given = data.get("hardware")
         kept = {"gpus": given["gpus"]} if isinstance(given, dict) and "gpus" in given else {}
         data["hardware"] = {**kept, **hw}
-    return _resolve(Doc(base.doc.file, data, base.doc.marks, base.doc.path), tree)
+    return _resolve(Doc(base.doc.file, data, base.doc.marks, base.doc.path, base.doc.keys), tree)
 
 
 def _scenario_entry(doc: Doc, kind: str, data: dict, prefix: tuple) -> Entry:

@@ -4,6 +4,10 @@ The shipped tree is the installed package itself; `--root DIR` or the `IMPACT_RO
 points at a user's own. A tree missing `schemas/` uses the shipped schemas. Files are read on first use,
 validated against their schema, and kept: catalogs as entries that remember their file and line, formula
 files as parsed `Methodology` objects. Nothing is read at import time.
+
+A file of the tree may be a symbolic link only to a file inside the tree: a link that leads outside it (to
+another user's file, or `/dev/zero`) is refused with the file's name, so that what a tree computes with is what
+the tree holds and what its provenance hashes. Only regular files are read (engine.loader.read_regular).
 """
 
 from __future__ import annotations
@@ -93,20 +97,38 @@ class Tree:
         self._hashes: dict[str, str] = {}
 
     def relative(self, path: Path) -> str:
-        return path.resolve().relative_to(self.root).as_posix()
+        """A file's path relative to the root; a file reached through the tree that lies outside it is refused."""
+        resolved = Path(path).resolve()
+        if not resolved.is_relative_to(self.root):
+            self.confined(path)
+            return resolved.as_posix()  # a file the user named outside the tree (calibrate --data)
+        return resolved.relative_to(self.root).as_posix()
+
+    def confined(self, path: Path) -> Path:
+        """`path`, unless it is under the root but is a link that resolves outside the tree (see the docstring)."""
+        lexical = Path(os.path.abspath(path))
+        if lexical.is_relative_to(self.root):
+            resolved = lexical.resolve()
+            if not resolved.is_relative_to(self.root):
+                where = Location(display_path(lexical), 0)
+                message = f"is a symbolic link to {resolved}, outside the tree {display_path(self.root)}"
+                raise ImpactError(Problem(where, message, "a file inside the tree (copy it in)"))
+        return path
 
     def load(self, path: Path, kind: str) -> Doc:
         """A file of the tree, parsed and validated (or taken from the cache of valid files: engine.cache)."""
         from .cache import load_validated
 
-        return load_validated(path, kind, self.schemas)
+        return load_validated(self.confined(path), kind, self.schemas)
 
     def file_hash(self, relative: str) -> str:
         """sha256 of a file of the tree, by its path relative to the root."""
         if relative not in self._hashes:
             import hashlib
 
-            self._hashes[relative] = hashlib.sha256((self.root / relative).read_bytes()).hexdigest()
+            from .loader import read_regular
+
+            self._hashes[relative] = hashlib.sha256(read_regular(self.root / relative, relative)).hexdigest()
         return self._hashes[relative]
 
     def provenance(self, method: Methodology, optimizations, tables: list[str] | None = None) -> dict:
@@ -127,7 +149,7 @@ class Tree:
 
     def table(self, path: Path, kind: str = "benchmarks") -> Doc:
         """A data table (catalogs/benchmarks/), read and validated once per tree."""
-        path = Path(path).resolve()
+        path = Path(self.confined(path)).resolve()
         if path not in self._tables:
             self._tables[path] = self.load(path, kind)
         return self._tables[path]

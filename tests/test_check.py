@@ -233,7 +233,7 @@ def test_a_schema_error_in_one_catalog_and_a_problem_in_another_file(small, runn
     code, lines = impact_check(runner, small)
     assert code == 1
     line = line_of(servers, "idle_watts:")
-    assert any(x.startswith(f"catalogs/servers.yaml:{line}:17: $.entries.") and "unknown key 'idle_watts'" in x
+    assert any(x.startswith(f"catalogs/servers.yaml:{line}:5: $.entries.") and "unknown key 'idle_watts'" in x
                for x in lines)  # fmt: skip
     line = line_of(scenario, "input_tokens: -200")
     assert (f"scenarios/lumi-34b-mi250x.yaml:{line}:17: $.request.input_tokens: -200 is less than the minimum of 0; "
