@@ -68,6 +68,9 @@ def run_command(scenario, sets, methodologies, optimizations, fmt, with_explain,
         from ..engine.sweep import plot
 
         plot(runs, plot_path, x_name, y_name)
+    from ..engine.sweep import check_output_fits
+
+    check_output_fits(runs, fmt, Location(None, path=f"--format {fmt}"))  # before any of the output is built
     emit(fmt, "runs", runs, explain=with_explain)
     if plot_path:
         click.echo(f"wrote {plot_path}", err=True)

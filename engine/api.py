@@ -203,7 +203,7 @@ def _run(tree: Tree, method, scenario: Scenario, values, results, warnings, assu
         f = method.formulas[name]
         value = results[name] if name in results else values[name].value  # overridden: the given value
         table[name] = Result(name, value, f.unit, f.description, f.extensive)
-    return Run(
+    run = Run(
         method.name,
         method.version,
         method.title,
@@ -217,6 +217,13 @@ def _run(tree: Tree, method, scenario: Scenario, values, results, warnings, assu
         tree.provenance(method, method.optimizations, scenario.tables),
         method,
     )
+    with np.errstate(all="ignore"):
+        for name, total in run.totals().items():
+            if not np.isfinite(total.value).all():
+                raise ImpactError(Problem(scenario.doc.loc(("requests",)), f"the total of {name} over "
+                                          f"{run.requests:g} requests is beyond the floating-point range",
+                                          "fewer requests"))  # fmt: skip
+    return run
 
 
 def _sweep(scenario: Scenario, tree: Tree, methods, overrides) -> list[Run]:
