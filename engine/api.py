@@ -18,7 +18,7 @@ import numpy as np
 
 from . import points, sweep, uncertainty
 from .checks import run_checks
-from .errors import ImpactError, Location, Problem, suggest
+from .errors import ImpactError, Location, Problem, shorten, suggest
 from .evaluate import evaluate
 from .methodology import apply
 from .resolve import Value, check_range, resolve
@@ -287,7 +287,7 @@ def _check_names(methods, overrides: dict[str, Override]) -> None:
             problems.append(
                 Problem(
                     override.location,
-                    f"unknown name '{name}'",
+                    f"unknown name '{shorten(name)}'",
                     f"an input, constant or formula of {where}",
                     suggest(name, known),
                 )

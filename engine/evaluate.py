@@ -15,6 +15,9 @@ floating-point warnings are silenced here: a non-finite value is reported by tha
 
 from __future__ import annotations
 
+import ast
+import copy
+
 import numexpr
 import numpy as np
 
@@ -85,8 +88,25 @@ def _blame(method: Methodology, reads, values: dict[str, Value], env, i, seen=No
     return None
 
 
+def _mod(a, b):
+    """numexpr's floating-point remainder, a - floor(a / b) * b (numpy's differs for large quotients)."""
+    return a - np.floor(a / b) * b
+
+
 _FUNCTIONS = {"where": np.where, "minimum": np.minimum, "maximum": np.maximum, "ceil": np.ceil, "floor": np.floor,
-              "log": np.log, "exp": np.exp, "sqrt": np.sqrt, "abs": np.abs}  # fmt: skip
+              "log": np.log, "exp": np.exp, "sqrt": np.sqrt, "abs": np.abs, "_mod": _mod}  # fmt: skip
+
+
+class _NumexprMod(ast.NodeTransformer):
+    """`a % b` as numexpr computes it: a call of _mod (a name no formula may use: it starts with an underscore)."""
+
+    def visit_BinOp(self, node):
+        node = self.generic_visit(node)
+        if isinstance(node.op, ast.Mod):
+            return ast.copy_location(ast.Call(ast.Name("_mod", ast.Load()), [node.left, node.right], []), node)
+        return node
+
+
 _CODE: dict[str, object] = {}
 
 
@@ -96,12 +116,13 @@ def _many_rows(expr: str, local: dict) -> np.ndarray:
 
 
 def _one_row(expr: str, local: dict) -> np.ndarray:
-    """An expression on one row with numpy: the same operators and functions as numexpr (Python's % and **,
-    true division, the FUNCTIONS of engine.expressions), evaluated from the syntax tree `expressions.lower`
+    """An expression on one row with numpy: the same operators and functions as numexpr (numexpr's %, true
+    division, the FUNCTIONS of engine.expressions), evaluated from the syntax tree `expressions.lower`
     gives, with no builtins. tests/test_evaluate.py holds both paths to the same results."""
     code = _CODE.get(expr)
     if code is None:
-        code = _CODE[expr] = compile(expressions.lower(expr)[0], "<formula>", "eval")
+        tree = _NumexprMod().visit(copy.deepcopy(expressions.lower(expr)[0]))
+        code = _CODE[expr] = compile(ast.fix_missing_locations(tree), "<formula>", "eval")
     with np.errstate(all="ignore"):  # like numexpr: inf and nan are values here, reported by the caller
         return eval(code, {"__builtins__": {}, **_FUNCTIONS}, local)  # noqa: S307 - a checked expression
 

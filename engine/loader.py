@@ -69,6 +69,7 @@ def render_path(parts) -> str:
     """JSON path text for a tuple of keys and indexes: `$.entries['llama-3.1-70b'].layers`."""
     text = "$"
     for part in parts:
+        part = shorten(part) if isinstance(part, str) else part
         if isinstance(part, int):
             text += f"[{part}]"
         elif re.fullmatch(r"[A-Za-z_][A-Za-z0-9_-]*", part):

@@ -23,7 +23,7 @@ import os
 
 import numpy as np
 
-from .errors import ImpactError, Problem, suggest
+from .errors import ImpactError, Problem, shorten, suggest
 from .numbers import NumberProblem
 from .numbers import expected as expected_number
 from .numbers import parse as parse_number
@@ -145,7 +145,8 @@ def _values(key: str, raw: list, part: str, scenario: Scenario, tree: Tree, meth
     kind = kind_of(key, methods)
     if kind is None or key == "requests":
         names = known_names(methods)
-        raise ImpactError(Problem(doc.loc(("sweep", part, key)), f"cannot sweep '{key}': no scenario key, input, "
+        raise ImpactError(Problem(doc.loc(("sweep", part, key)), f"cannot sweep '{shorten(key)}': no scenario key, "
+                                  "input, "
                                   "constant or formula of the methodologies run has that name", SWEEPABLE,
                                   suggest(key, names)))  # fmt: skip
     if kind == "choice":
@@ -153,7 +154,8 @@ def _values(key: str, raw: list, part: str, scenario: Scenario, tree: Tree, meth
         for i, value in enumerate(raw):
             where = doc.loc(("sweep", part, key, i))
             if not isinstance(value, str):
-                raise ImpactError(Problem(where, f"{value!r} is not a catalog id", f"an id from {CHOICES[key]}"))
+                raise ImpactError(Problem(where, f"{shorten(repr(value))} is not a catalog id",
+                                          f"an id from {CHOICES[key]}"))  # fmt: skip
             tree.entry(CHOICES[key], value, where)
             levels.append(value)
         distinct = list(dict.fromkeys(levels))
@@ -168,7 +170,7 @@ def _values(key: str, raw: list, part: str, scenario: Scenario, tree: Tree, meth
 
 def _number(key, value, kind, unit, methods, where) -> float:
     if isinstance(value, str) and kind == "field":
-        raise ImpactError(Problem(where, f"{value!r} is not a number", FIELD_RULES[key][1]))
+        raise ImpactError(Problem(where, f"{shorten(repr(value))} is not a number", FIELD_RULES[key][1]))
     try:
         value = parse_number(value, unit)
     except NumberProblem as exc:

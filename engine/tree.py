@@ -16,7 +16,7 @@ import os
 from dataclasses import dataclass
 from pathlib import Path
 
-from .errors import ImpactError, Location, Problem, display_path, suggest
+from .errors import ImpactError, Location, Problem, display_path, shorten, suggest
 from .loader import Doc
 from .methodology import Methodology, Optimization, parse, parse_optimization
 from .schema import Schemas
@@ -110,8 +110,10 @@ class Tree:
         if lexical.is_relative_to(self.root):
             resolved = lexical.resolve()
             if not resolved.is_relative_to(self.root):
-                where = Location(display_path(lexical), 0)
-                message = f"is a symbolic link to {resolved}, outside the tree {display_path(self.root)}"
+                cwd = Path.cwd()
+                shown = lexical.relative_to(cwd).as_posix() if lexical.is_relative_to(cwd) else str(lexical)
+                where = Location(shown, 0)  # the link as the tree names it, not its target
+                message = f"is a symbolic link to {resolved}, outside the tree {self.root}"
                 raise ImpactError(Problem(where, message, "a file inside the tree (copy it in)"))
         return path
 
@@ -198,7 +200,7 @@ class Tree:
         raise ImpactError(
             Problem(
                 where,
-                f"unknown {noun} '{entry_id}'",
+                f"unknown {noun} '{shorten(entry_id)}'",
                 f"an id from the {catalog} catalog (impact catalog list {catalog})",
                 suggest(entry_id, table),
             )
@@ -249,7 +251,7 @@ class Tree:
         if name in table:
             return table[name]
         known = "one of " + (", ".join(sorted(table)) or "(none installed)")
-        raise ImpactError(Problem(where, f"unknown {what} '{name}'", known, suggest(name, table)))
+        raise ImpactError(Problem(where, f"unknown {what} '{shorten(name)}'", known, suggest(name, table)))
 
 
 def build_all(docs: dict) -> tuple[dict[str, Methodology], list[Problem]]:
