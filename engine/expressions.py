@@ -9,8 +9,9 @@ reads, which is how the formula graph derives its edges.
 Both evaluation paths (numexpr over many rows, numpy over one) run `lower(expr)`, never the text as written, so
 they accept the same expressions and compute the same values:
 - every number is a 64-bit float (an integer beyond the 64-bit range is refused); the parts of an expression
-  made only of numbers are computed once, here, and one that is not a finite real number (`2**1024`,
-  `10**10**10`, `(-1)**0.5`, `1e400`, `1/0`) is refused;
+  made only of numbers (arithmetic, comparisons, conditions, function calls) are computed once, here, and one
+  that is not a finite real number (`2**1024`, `10**10**10`, `(-1)**0.5`, `1e400`, `1/0`, `log(0)`) is
+  refused (numexpr would compute them in Python, with Python's errors);
 - a condition (a comparison, or `& | ~` of conditions) used as a number is 1.0 or 0.0; a number used as a
   condition (the first argument of `where`, an operand of `& | ~`) means "not zero";
 - comments are dropped; names numexpr reserves for its functions (`sum`, `max`, `sin`, ... `RESERVED`) are
@@ -137,14 +138,18 @@ def _call(name: str, *args) -> ast.Call:
 
 
 def _number(node):
-    """`node` as a number: a condition becomes where(condition, 1.0, 0.0)."""
+    """`node` as a number: a condition becomes where(condition, 1.0, 0.0); a constant one, 1.0 or 0.0."""
+    if isinstance(node, ast.Constant) and isinstance(node.value, bool):
+        return ast.Constant(1.0 if node.value else 0.0)
     if _is_condition(node):
         return _call("where", node, ast.Constant(1.0), ast.Constant(0.0))
     return node
 
 
 def _condition(node):
-    """`node` as a condition: a number becomes (number != 0)."""
+    """`node` as a condition: a number becomes (number != 0); a constant one, True or False."""
+    if isinstance(node, ast.Constant):
+        return node if isinstance(node.value, bool) else ast.Constant(node.value != 0)
     if _is_condition(node):
         return node
     return ast.Compare(node, [ast.NotEq()], [ast.Constant(0.0)])
@@ -152,10 +157,15 @@ def _condition(node):
 
 _FOLD = {ast.Add: lambda a, b: a + b, ast.Sub: lambda a, b: a - b, ast.Mult: lambda a, b: a * b,
          ast.Div: lambda a, b: a / b, ast.Pow: lambda a, b: a**b, ast.Mod: lambda a, b: a % b}  # fmt: skip
+_COMPARE_FOLD = {ast.Lt: lambda a, b: a < b, ast.LtE: lambda a, b: a <= b, ast.Gt: lambda a, b: a > b,
+                 ast.GtE: lambda a, b: a >= b, ast.Eq: lambda a, b: a == b, ast.NotEq: lambda a, b: a != b}  # fmt: skip
+_CALL_FOLD = {"minimum": min, "maximum": max, "ceil": math.ceil, "floor": math.floor, "abs": abs, "log": math.log,
+              "exp": math.exp, "sqrt": math.sqrt}  # fmt: skip
 
 
 class _Lower(ast.NodeTransformer):
-    """Floats everywhere, conditions and numbers converted where each is used, constant parts computed."""
+    """Floats everywhere, conditions and numbers converted where each is used, and every part made only of
+    numbers computed here: numexpr would otherwise compute it in Python, with Python's errors and types."""
 
     def visit_Constant(self, node):
         return ast.Constant(float(node.value))
@@ -163,31 +173,63 @@ class _Lower(ast.NodeTransformer):
     def visit_BinOp(self, node):
         left, right = self.visit(node.left), self.visit(node.right)
         if isinstance(node.op, (ast.BitAnd, ast.BitOr)):
-            return ast.BinOp(_condition(left), node.op, _condition(right))
+            left, right = _condition(left), _condition(right)
+            known = [x.value for x in (left, right) if isinstance(x, ast.Constant)]
+            if len(known) == 2:
+                return ast.Constant(known[0] and known[1] if isinstance(node.op, ast.BitAnd) else known[0] or known[1])
+            if known:  # True & c is c, False & c is False; True | c is True, False | c is c
+                other = right if isinstance(left, ast.Constant) else left
+                absorbing = isinstance(node.op, ast.BitOr)
+                return ast.Constant(absorbing) if known[0] == absorbing else other
+            return ast.BinOp(left, node.op, right)
         left, right = _number(left), _number(right)
         if isinstance(left, ast.Constant) and isinstance(right, ast.Constant):
             return ast.Constant(_fold(node.op, left.value, right.value))
+        if isinstance(node.op, (ast.Div, ast.Mod)) and isinstance(right, ast.Constant) and right.value == 0:
+            raise UnsafeExpression(f"it divides by the constant {_constant(right.value)}")
         return ast.BinOp(left, node.op, right)
 
     def visit_UnaryOp(self, node):
         operand = self.visit(node.operand)
         if isinstance(node.op, ast.Invert):
-            return ast.UnaryOp(node.op, _condition(operand))
+            operand = _condition(operand)
+            if isinstance(operand, ast.Constant):
+                return ast.Constant(not operand.value)
+            return ast.UnaryOp(node.op, operand)
         operand = _number(operand)
         if isinstance(operand, ast.Constant):
             return ast.Constant(-operand.value if isinstance(node.op, ast.USub) else operand.value)
         return ast.UnaryOp(node.op, operand)
 
     def visit_Compare(self, node):
-        return ast.Compare(_number(self.visit(node.left)), node.ops, [_number(self.visit(node.comparators[0]))])
+        left, right = _number(self.visit(node.left)), _number(self.visit(node.comparators[0]))
+        if isinstance(left, ast.Constant) and isinstance(right, ast.Constant):
+            return ast.Constant(bool(_COMPARE_FOLD[type(node.ops[0])](left.value, right.value)))
+        return ast.Compare(left, node.ops, [right])
 
     def visit_Call(self, node):
+        name = node.func.id
         args = [self.visit(a) for a in node.args]
-        if node.func.id == "where":
-            args = [_condition(args[0]), _number(args[1]), _number(args[2])]
-        else:
-            args = [_number(a) for a in args]
-        return _call(node.func.id, *args)
+        if name == "where":
+            condition = _condition(args[0])
+            if isinstance(condition, ast.Constant):
+                return _number(args[1] if condition.value else args[2])
+            return _call(name, condition, _number(args[1]), _number(args[2]))
+        args = [_number(a) for a in args]
+        if all(isinstance(a, ast.Constant) for a in args):
+            return ast.Constant(_fold_call(name, [a.value for a in args]))
+        return _call(name, *args)
+
+
+def _fold_call(name: str, args: list[float]) -> float:
+    shown = f"{name}({', '.join(_constant(a) for a in args)})"
+    try:
+        value = float(_CALL_FOLD[name](*args))
+    except (ValueError, OverflowError):
+        value = math.nan
+    if not math.isfinite(value):
+        raise UnsafeExpression(f"the constant part {shown} is not a finite real number")
+    return value
 
 
 def _fold(op, a: float, b: float) -> float:

@@ -10,7 +10,8 @@ line of a bad value. Differences from PyYAML's safe loader, all on purpose:
 - dates stay strings; anchors and aliases work, merge keys (`<<`) and tags (`!!python/...`) do not;
 - documents that would expand to more than a million nodes (alias bombs), that nest deeper than `MAX_DEPTH`
   levels, or whose aliases refer to themselves (`a: &a [*a]`) are refused;
-- a non-finite number (`.inf`, `.nan`, `1e400`) is refused at its line: it is never a fact;
+- a non-finite number (`.inf`, `.nan`, `1e400`, an integer beyond the floating-point range) is refused at its
+  line: it is never a fact;
 - only regular files are read (a FIFO, a device, a directory or `/dev/zero` is refused before anything is
   read, so nothing blocks), at most `MAX_BYTES` of them; a UTF-8 byte order mark is skipped;
 - a control character is reported at its own line and column.
@@ -35,6 +36,8 @@ from .errors import ImpactError, Location, Problem, display_path, shorten
 MAX_NODES = 1_000_000
 MAX_DEPTH = 200  # nesting levels of mappings and lists
 MAX_BYTES = 64 * 1024 * 1024
+_FLOAT_MAX = 1.7976931348623157e308
+_TOO_LONG = object()
 
 try:  # the C parser is several times faster; the pure-Python one behaves the same
     _BaseLoader = yaml.CSafeLoader
@@ -269,6 +272,11 @@ class _Builder:
             value = self.loader.construct_object(node, deep=True)
         except yaml.constructor.ConstructorError as exc:
             self._problem(node, parts, f"cannot read value: {exc.problem}", "a plain YAML scalar")
+        except ValueError:  # an integer of more digits than Python converts (4300)
+            value = _TOO_LONG
+        if value is _TOO_LONG or (isinstance(value, int) and not isinstance(value, bool) and abs(value) > _FLOAT_MAX):
+            self._problem(node, parts, f"{shorten(node.value)!r} is beyond the floating-point range (about 1.8e308)",
+                          "a finite number (an infinity or a NaN is never a fact)")  # fmt: skip
         if isinstance(value, float) and not math.isfinite(value):
             self._problem(node, parts, f"{shorten(node.value)!r} is not a finite number",
                           "a finite number (an infinity or a NaN is never a fact)")  # fmt: skip

@@ -77,6 +77,14 @@ def test_non_finite_numbers_are_never_facts(text, where):
     assert "is not a finite number" in refused(text)
 
 
+@pytest.mark.parametrize("digits", [400, 100_000])
+def test_integers_beyond_the_floating_point_range_are_refused(digits):
+    # 400 digits: beyond float64; 100,000 digits: beyond what Python converts at all (a ValueError before)
+    message = refused("a: 1" + "0" * digits + "\n")
+    assert message.startswith("f.yaml:1:4: $.a: '1000") and "beyond the floating-point range" in message
+    assert len(message) < 300
+
+
 def test_a_control_character_is_located_at_its_own_line_and_column():
     assert refused("x: 1\nb: ab\x07\n") == (
         "f.yaml:2:6: $: the control character U+0007 is not allowed; expected text without control characters"
