@@ -13,10 +13,11 @@ The cache is untrusted input like any file, and a broken one costs time, never a
 - the folder is created private (0700); one that is not a real directory owned by this user, or that the
   group or others may write, is not used at all (the cache is off for that run);
 - an entry is opened without following links and without blocking, and used only if it is a regular file
-  owned by this user, is JSON of the expected shape, and carries a valid check: an HMAC-SHA256, under a secret
-  key kept in the folder (0600, `key`), of the entry's name (which hashes the source bytes) and the canonical
-  JSON of its content. Content that was changed, truncated, copied from another entry or planted by someone
-  who cannot read the key fails the check;
+  owned by this user, carries a valid check and is JSON of the expected shape. The check is an HMAC-SHA256,
+  under a secret key kept in the folder (0600, `key`), of the entry's name (which hashes the source bytes,
+  the kind, the schemas and the version) and the entry's stored bytes, verified before they are parsed.
+  Content that was changed, truncated, copied from another entry or planted by someone who cannot read the
+  key fails the check;
 - an entry that is not used is removed and written again from the real loader's result; new entries are
   written through engine.safefile (an unpredictable temporary file created exclusively, then renamed).
 """
@@ -35,7 +36,7 @@ from pathlib import Path
 from .errors import ImpactError, display_path
 from .loader import Doc, load_bytes, read_regular
 
-FORMAT = 2  # of an entry; part of its name, so entries of another format are never read
+FORMAT = 4  # of an entry; part of its name, so entries of another format are never read
 MAX_ENTRY = 256 * 1024 * 1024
 _OPEN = os.O_RDONLY | os.O_NONBLOCK | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_CLOEXEC", 0)
 
@@ -109,55 +110,46 @@ def _read_entry(path: Path, limit: int) -> bytes | None:
         os.close(fd)
 
 
-def _canonical(content: dict) -> bytes:
-    return json.dumps(content, sort_keys=True, separators=(",", ":"), ensure_ascii=False, allow_nan=False).encode()
+def _check(secret: bytes, name: str, body: bytes) -> bytes:
+    return hmac.new(secret, name.encode() + b"\0" + body, hashlib.sha256).hexdigest().encode()
 
 
-def _check(secret: bytes, name: str, content: dict) -> str:
-    return hmac.new(secret, name.encode() + b"\0" + _canonical(content), hashlib.sha256).hexdigest()
-
-
-def _marks(raw) -> dict | None:
-    """Positions from their stored form [[path, line, column], ...], or None when the shape is wrong."""
-    if not isinstance(raw, list):
+def _marks(raw) -> tuple[dict, dict] | None:
+    """(marks, keys) from their stored form [[path, line, column(, key line, key column)], ...] (the key's own
+    position when it differs from the node's), or None when the shape is wrong. Called only once the entry's
+    check verified, so it is what this module wrote: a cheap conversion suffices."""
+    marks, keys = {}, {}
+    try:
+        for item in raw:
+            parts = tuple(item[0])
+            marks[parts] = (int(item[1]), int(item[2]))
+            if len(item) == 5:
+                keys[parts] = (int(item[3]), int(item[4]))
+    except (TypeError, ValueError, IndexError, KeyError):
         return None
-    out = {}
-    for item in raw:
-        if not (isinstance(item, list) and len(item) == 3 and isinstance(item[0], list)):
-            return None
-        parts, line, column = item
-        if not all(isinstance(p, (str, int)) and not isinstance(p, bool) for p in parts):
-            return None
-        if not all(isinstance(x, int) and not isinstance(x, bool) and x >= 0 for x in (line, column)):
-            return None
-        out[tuple(parts)] = (line, column)
-    return out
+    return marks, keys
 
 
 def _read(stored: Path, name: str, secret: bytes, path: Path) -> Doc | None:
-    """The cached document, when the entry is a regular file of the right shape whose check verifies."""
+    """The cached document, when the entry is a regular file whose check verifies and whose JSON has the
+    expected shape. An entry is one line `<check>` then the JSON of {data, marks}; the check is verified
+    over the stored bytes before they are parsed."""
     content = _read_entry(stored, MAX_ENTRY)
     if content is None:
         return None
+    check, newline, body = content.partition(b"\n")
+    if not newline or not hmac.compare_digest(check, _check(secret, name, body)):
+        return None
     try:
-        saved = json.loads(content)
+        saved = json.loads(body)
     except (ValueError, RecursionError):
         return None
-    if not isinstance(saved, dict) or set(saved) != {"check", "content"}:
+    if not isinstance(saved, dict) or set(saved) != {"data", "marks"} or not isinstance(saved["data"], dict):
         return None
-    body = saved["content"]
-    if not isinstance(body, dict) or set(body) != {"data", "marks", "keys"} or not isinstance(body["data"], dict):
+    found = _marks(saved["marks"])
+    if found is None:
         return None
-    try:
-        expected = _check(secret, name, body)
-    except (ValueError, TypeError, RecursionError):
-        return None
-    if not isinstance(saved["check"], str) or not hmac.compare_digest(saved["check"], expected):
-        return None
-    marks, keys = _marks(body["marks"]), _marks(body["keys"])
-    if marks is None or keys is None:
-        return None
-    return Doc(display_path(path), body["data"], marks, path, keys)
+    return Doc(display_path(path), saved["data"], found[0], path, found[1])
 
 
 def load_validated(path: Path, kind: str, schemas) -> Doc:
@@ -183,19 +175,20 @@ def load_validated(path: Path, kind: str, schemas) -> Doc:
 
 def _write(stored: Path, name: str, secret: bytes, doc: Doc) -> None:
     """Store a valid document; any failure leaves the cache without it."""
-    from .safefile import write_text
-
-    body = {
-        "data": doc.data,
-        "marks": [[list(parts), line, column] for parts, (line, column) in doc.marks.items()],
-        "keys": [[list(parts), line, column] for parts, (line, column) in doc.keys.items()],
-    }
+    marks = []
+    for parts, (line, column) in doc.marks.items():
+        key = doc.keys.get(parts)
+        marks.append([list(parts), line, column, *(key if key and key != (line, column) else ())])
+    body = {"data": doc.data, "marks": marks}
     try:
-        text = json.dumps({"check": _check(secret, name, body), "content": body}, allow_nan=False)
+        text = json.dumps(body, ensure_ascii=False, allow_nan=False, separators=(",", ":"))
+        encoded = text.encode("utf-8")
         with contextlib.suppress(FileNotFoundError):
             if not stat.S_ISREG(os.lstat(stored).st_mode):
                 os.unlink(stored)  # a link, a FIFO, a directory entry planted here: replaced, never followed
-        write_text(stored, text)
+        from .safefile import write_bytes
+
+        write_bytes(stored, _check(secret, name, encoded) + b"\n" + encoded)
     except (OSError, ValueError, TypeError, RecursionError, ImpactError):
         pass
 

@@ -167,6 +167,7 @@ class Tree:
                 except ImpactError as exc:
                     problems += exc.problems
                     continue
+                relative = self.relative(path)
                 name = doc.data["catalog"]
                 table = catalogs.setdefault(name, {})
                 for entry_id, data in doc.data["entries"].items():
@@ -181,7 +182,7 @@ class Tree:
                             )
                         )
                         continue
-                    table[entry_id] = Entry(name, entry_id, data, doc, self.relative(path), ("entries", entry_id))
+                    table[entry_id] = Entry(name, entry_id, data, doc, relative, ("entries", entry_id))
                     problems += _entry_problems(table[entry_id])
             if problems:
                 raise ImpactError(problems)
