@@ -220,8 +220,8 @@ def _run(tree: Tree, method, scenario: Scenario, values, results, warnings, assu
     with np.errstate(all="ignore"):
         for name, total in run.totals().items():
             if not np.isfinite(total.value).all():
-                raise ImpactError(Problem(scenario.doc.loc(("requests",)), f"the total of {name} over "
-                                          f"{run.requests:g} requests is beyond the floating-point range",
+                raise ImpactError(Problem(scenario.doc.loc(("requests",)), f"the total of {method.name} {name} over "
+                                          f"{run.requests:g} requests is not a finite number",
                                           "fewer requests"))  # fmt: skip
     return run
 
