@@ -23,6 +23,7 @@ they accept the same expressions and compute the same values:
 from __future__ import annotations
 
 import ast
+import copy
 import math
 from functools import lru_cache
 
@@ -122,7 +123,17 @@ def lower(expr: str) -> tuple[ast.Expression, str]:
     tree = parse(expr)
     body = _number(_Lower().visit(tree.body))
     lowered = ast.fix_missing_locations(ast.Expression(body))
-    return lowered, ast.unparse(lowered)
+    return lowered, ast.unparse(_Signed().visit(copy.deepcopy(lowered)))
+
+
+class _Signed(ast.NodeTransformer):
+    """A negative constant as a unary minus, so that the text keeps its precedence: `(-1.0) ** a`, which
+    `ast.unparse` would otherwise write `-1.0 ** a`, that is -(1.0 ** a)."""
+
+    def visit_Constant(self, node):
+        if isinstance(node.value, float) and node.value < 0:
+            return ast.UnaryOp(ast.USub(), ast.Constant(-node.value))
+        return node
 
 
 def _is_condition(node) -> bool:

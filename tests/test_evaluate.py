@@ -79,6 +79,7 @@ CORPUS = [
     "10 ** 300 * a * a",  # overflows at run time, in both
     "(1 / 3) * a",
     "-(-(-a))",
+    "(-1) ** a + (-2) ** b",  # a negative constant base keeps its parentheses in numexpr's text
 ]  # fmt: skip
 
 
