@@ -84,6 +84,9 @@ def run_command(scenario, sets, methodologies, optimizations, fmt, per, session_
     if fmt in STANDARDS and runs and runs[0].points is not None:
         raise ImpactError(Problem(Location(None, path=f"--format {fmt}"), "a sweep has a value per point, not one "
                                   "inventory", "a scenario without a sweep: block (the point to report)"))  # fmt: skip
+    from ..engine.sweep import check_output_fits
+
+    check_output_fits(runs, fmt, Location(None, path=f"--format {fmt}"))  # before any of the output is built
     emit(fmt, "runs", runs, explain=with_explain, details=details, units=units, per=per,
          session_requests=session_requests)  # fmt: skip
     if plot_path:

@@ -18,7 +18,7 @@ import numpy as np
 
 from . import points, sweep, uncertainty
 from .checks import run_checks
-from .errors import ImpactError, Location, Problem, suggest
+from .errors import ImpactError, Location, Problem, shorten, suggest
 from .evaluate import evaluate
 from .methodology import apply
 from .resolve import Value, check_range, resolve
@@ -203,7 +203,7 @@ def _run(tree: Tree, method, scenario: Scenario, values, results, warnings, assu
         f = method.formulas[name]
         value = results[name] if name in results else values[name].value  # overridden: the given value
         table[name] = Result(name, value, f.unit, f.description, f.extensive)
-    return Run(
+    run = Run(
         method.name,
         method.version,
         method.title,
@@ -217,6 +217,13 @@ def _run(tree: Tree, method, scenario: Scenario, values, results, warnings, assu
         tree.provenance(method, method.optimizations, scenario.tables),
         method,
     )
+    with np.errstate(all="ignore"):
+        for name, total in run.totals().items():
+            if not np.isfinite(total.value).all():
+                raise ImpactError(Problem(scenario.doc.loc(("requests",)), f"the total of {method.name} {name} over "
+                                          f"{run.requests:g} requests is not a finite number",
+                                          "fewer requests"))  # fmt: skip
+    return run
 
 
 def _sweep(scenario: Scenario, tree: Tree, methods, overrides) -> list[Run]:
@@ -280,7 +287,7 @@ def _check_names(methods, overrides: dict[str, Override]) -> None:
             problems.append(
                 Problem(
                     override.location,
-                    f"unknown name '{name}'",
+                    f"unknown name '{shorten(name)}'",
                     f"an input, constant or formula of {where}",
                     suggest(name, known),
                 )

@@ -17,6 +17,8 @@ import os
 from dataclasses import dataclass
 from pathlib import Path
 
+MAX_PART = 2000  # characters of a message, of its location, of what was expected, of its hint
+
 
 @dataclass(frozen=True)
 class Location:
@@ -46,11 +48,12 @@ class Problem:
     hint: str | None = None
 
     def render(self) -> str:
-        text = f"{self.location.render()}: {self.message}"
+        """One line (and a hint); no part longer than `MAX_PART` characters, whatever value it quotes."""
+        text = f"{shorten(self.location.render(), MAX_PART)}: {shorten(self.message, MAX_PART)}"
         if self.expected:
-            text += f"; expected {self.expected}"
+            text += f"; expected {shorten(self.expected, MAX_PART)}"
         if self.hint:
-            text += f"\n  hint: {self.hint}"
+            text += f"\n  hint: {shorten(self.hint, MAX_PART)}"
         return text
 
 
@@ -72,12 +75,25 @@ def fail(location: Location, message: str, expected: str | None = None, hint: st
 
 
 def suggest(name: str, candidates, what: str = "") -> str | None:
-    """A 'did you mean' hint naming the closest candidates, or None when nothing is close."""
+    """A 'did you mean' hint naming the closest candidates, or None when nothing is close (or the name is too
+    long to be a slip of a known one)."""
+    if len(str(name)) > 200:
+        return None
     close = difflib.get_close_matches(str(name), sorted(set(map(str, candidates))), n=3, cutoff=0.6)
     if not close:
         return None
     quoted = ", ".join(f"'{c}'" for c in close)
     return f"did you mean {quoted}{what}?"
+
+
+def shorten(text, limit: int = 60) -> str:
+    """Text as shown in a message: at most `limit` characters, the middle elided, so a megabyte value written
+    by mistake is not repeated back in full."""
+    text = str(text)
+    if len(text) <= limit:
+        return text
+    keep = limit - 3
+    return text[: keep - keep // 3] + "..." + text[len(text) - keep // 3 :]
 
 
 def display_path(path: str | os.PathLike) -> str:

@@ -5,12 +5,18 @@ path. Each formula is evaluated once, in topological order, with an explicit `lo
 the names it reads and an empty `global_dict` (numexpr otherwise looks names up in the caller's frame). A
 single row skips numexpr, whose compile of each expression costs more than the arithmetic: numpy evaluates
 the expression's checked syntax tree instead, with the same operators and functions.
-Expressions were checked by `expressions.parse` when the methodology was loaded. Every result must be
-finite: numexpr returns inf for a division by zero without raising, so each result is checked and a bad
-one names the formula and the inputs that produced it. Comparisons give 0.0 or 1.0.
+Both paths run the expression as `expressions.lower` gives it (floats throughout, conditions and numbers
+converted where each is used, constant parts computed once), so they accept the same expressions and give the
+same values; tests/test_evaluate.py holds them to it over every shipped formula and a corpus of edge cases.
+Every result must be finite: numexpr returns inf for a division by zero without raising, so each result is
+checked and a bad one names the formula and the inputs that produced it. Comparisons give 0.0 or 1.0. numpy's
+floating-point warnings are silenced here: a non-finite value is reported by that check, in our own words.
 """
 
 from __future__ import annotations
+
+import ast
+import copy
 
 import numexpr
 import numpy as np
@@ -23,6 +29,11 @@ from .resolve import Value
 
 def evaluate(method: Methodology, order: list[str], values: dict[str, Value], n: int) -> dict[str, np.ndarray]:
     """Arrays for every formula in `order`, given the resolved `values` (inputs, constants, overrides)."""
+    with np.errstate(all="ignore"):
+        return _evaluate(method, order, values, n)
+
+
+def _evaluate(method: Methodology, order: list[str], values: dict[str, Value], n: int) -> dict[str, np.ndarray]:
     env = {name: np.asarray(v.value, dtype=np.float64) for name, v in values.items()}
     results = {}
     for name in order:
@@ -32,7 +43,7 @@ def evaluate(method: Methodology, order: list[str], values: dict[str, Value], n:
             if n == 1:  # one row: numpy on a compiled expression, without numexpr's per-expression compile
                 out = _one_row(formula.expr, local)
             else:
-                out = numexpr.evaluate(formula.expr, local_dict=local, global_dict={})
+                out = _many_rows(formula.expr, local)
         except Exception as exc:  # numexpr's (or numpy's) own errors: report them at the formula
             raise ImpactError(
                 Problem(
@@ -77,18 +88,41 @@ def _blame(method: Methodology, reads, values: dict[str, Value], env, i, seen=No
     return None
 
 
+def _mod(a, b):
+    """numexpr's floating-point remainder, a - floor(a / b) * b (numpy's differs for large quotients)."""
+    return a - np.floor(a / b) * b
+
+
 _FUNCTIONS = {"where": np.where, "minimum": np.minimum, "maximum": np.maximum, "ceil": np.ceil, "floor": np.floor,
-              "log": np.log, "exp": np.exp, "sqrt": np.sqrt, "abs": np.abs}  # fmt: skip
+              "log": np.log, "exp": np.exp, "sqrt": np.sqrt, "abs": np.abs, "_mod": _mod}  # fmt: skip
+
+
+class _NumexprMod(ast.NodeTransformer):
+    """`a % b` as numexpr computes it: a call of _mod (a name no formula may use: it starts with an underscore)."""
+
+    def visit_BinOp(self, node):
+        node = self.generic_visit(node)
+        if isinstance(node.op, ast.Mod):
+            return ast.copy_location(ast.Call(ast.Name("_mod", ast.Load()), [node.left, node.right], []), node)
+        return node
+
+
 _CODE: dict[str, object] = {}
 
 
+def _many_rows(expr: str, local: dict) -> np.ndarray:
+    """An expression over arrays with numexpr, as `expressions.lower` writes it."""
+    return numexpr.evaluate(expressions.lower(expr)[1], local_dict=local, global_dict={})
+
+
 def _one_row(expr: str, local: dict) -> np.ndarray:
-    """An expression on one row with numpy: the same operators and functions as numexpr (Python's % and **,
-    true division, the FUNCTIONS of engine.expressions), evaluated from its checked syntax tree with no
-    builtins. tests/test_evaluate.py holds both paths to the same results."""
+    """An expression on one row with numpy: the same operators and functions as numexpr (numexpr's %, true
+    division, the FUNCTIONS of engine.expressions), evaluated from the syntax tree `expressions.lower`
+    gives, with no builtins. tests/test_evaluate.py holds both paths to the same results."""
     code = _CODE.get(expr)
     if code is None:
-        code = _CODE[expr] = compile(expressions.parse(expr), "<formula>", "eval")
+        tree = _NumexprMod().visit(copy.deepcopy(expressions.lower(expr)[0]))
+        code = _CODE[expr] = compile(ast.fix_missing_locations(tree), "<formula>", "eval")
     with np.errstate(all="ignore"):  # like numexpr: inf and nan are values here, reported by the caller
         return eval(code, {"__builtins__": {}, **_FUNCTIONS}, local)  # noqa: S307 - a checked expression
 

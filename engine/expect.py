@@ -19,7 +19,8 @@ import numpy as np
 
 from .errors import ImpactError, Problem, fail, suggest
 from .loader import Doc
-from .units import UnitProblem, convert
+from .numbers import NumberProblem
+from .numbers import parse as parse_number
 
 
 def check(doc: Doc, runs) -> list[tuple[str, Problem]]:
@@ -97,9 +98,9 @@ def _convert(doc: Doc, at: tuple, value: float, unit: str, target: str) -> float
     if not unit.strip() or not target.strip():
         fail(where, f"'{unit or 'a pure number'}' cannot be converted to '{target or 'a pure number'}'",
              f"a unit convertible to '{target}'" if target else "no unit (the result is a pure number)")  # fmt: skip
-    try:
-        return convert(f"{value!r} {unit}", target)
-    except UnitProblem as exc:
+    try:  # the one parser of values people write: a bounded unit grammar, a finite result
+        return parse_number(f"{float(value)!r} {unit}", target)
+    except NumberProblem as exc:
         fail(where, str(exc), f"a unit convertible to '{target}', the result's")
 
 

@@ -159,6 +159,7 @@ def parse(doc: Doc, file: str, base: Methodology | None = None) -> Methodology:
         for name, spec in (data.get("constants") or {}).items()
     }
     formulas, more = parse_formulas(doc, ("formulas",), data.get("formulas") or {})
+    failed = set(data.get("formulas") or {}) - set(formulas)  # reported once, where they are written
     problems += more
     if base is not None:
         for i, name in enumerate(data.get("drop") or []):
@@ -173,7 +174,7 @@ def parse(doc: Doc, file: str, base: Methodology | None = None) -> Methodology:
         inputs = {n: i for n, i in inputs.items() if n in read or n in (data.get("inputs") or {})}
     elif not formulas and not problems:
         problems.append(Problem(doc.loc(), "missing required key 'formulas'", "formulas, or extends: a methodology"))
-    problems += check_graph(data["methodology"], inputs, constants, formulas)
+    problems += check_graph(data["methodology"], inputs, constants, formulas, failed)
     known = [*inputs, *constants, *formulas]
     headline = dict(data.get("headline") or (base.headline if base else {}))
     for role, name in headline.items():
@@ -250,12 +251,14 @@ def parse_inputs(doc: Doc, file: str, prefix: tuple, specs) -> tuple[dict[str, I
 
 
 def parse_formulas(doc: Doc, prefix: tuple, specs) -> tuple[dict[str, Formula], list[Problem]]:
-    """Formulas from their specs at `prefix` in `doc`, each expression checked by `expressions.parse`."""
+    """Formulas from their specs at `prefix` in `doc`, each expression checked by `expressions.parse` and
+    `expressions.lower` (a constant part that is not a finite real number is refused here, at its line)."""
     formulas, problems = {}, []
     for name, spec in (specs or {}).items():
         where = doc.loc(prefix + (name, "expr"))
         try:
             tree = expressions.parse(spec["expr"])
+            expressions.lower(spec["expr"])
         except expressions.UnsafeExpression as exc:
             problems.append(Problem(where, f"{exc}", expressions.EXPECTED))
             continue
@@ -266,14 +269,18 @@ def parse_formulas(doc: Doc, prefix: tuple, specs) -> tuple[dict[str, Formula], 
     return formulas, problems
 
 
-def check_graph(methodology: str, inputs, constants, formulas) -> list[Problem]:
-    """Every name defined once, none a function name, and every name a formula reads defined."""
+def check_graph(methodology: str, inputs, constants, formulas, failed=()) -> list[Problem]:
+    """Every name defined once, none a function or reserved name, and every name a formula reads defined. The
+    names in `failed` are formulas whose expression was refused (and reported): reading them is no new error."""
     problems, seen = [], {}
     for section, table in (("inputs", inputs), ("constants", constants), ("formulas", formulas)):
         for name, item in table.items():
             if name in expressions.FUNCTIONS:
                 problems.append(Problem(item.location, f"'{name}' is the name of a function",
                                         "a name that is not " + ", ".join(sorted(expressions.FUNCTIONS))))  # fmt: skip
+            elif name in expressions.RESERVED:
+                problems.append(Problem(item.location, f"'{name}' is reserved (numexpr has a function of that name)",
+                                        "another name, e.g. " + name + "_value"))  # fmt: skip
             if name in seen:
                 first = seen[name]
                 problems.append(Problem(item.location, f"'{name}' is already defined in {first[0]} "
@@ -281,7 +288,7 @@ def check_graph(methodology: str, inputs, constants, formulas) -> list[Problem]:
             seen.setdefault(name, (section, item))
     for formula in formulas.values():
         for name in formula.reads:
-            if name not in seen:
+            if name not in seen and name not in failed:
                 problems.append(Problem(formula.location, f"'{name}' is not defined",
                                         f"an input, constant or formula of methodology '{methodology}'",
                                         suggest(name, seen)))  # fmt: skip
@@ -337,6 +344,7 @@ def apply(base: Methodology, opt: Optimization) -> Methodology:
     new_inputs, problems = parse_inputs(opt.doc, opt.file, prefix + ("inputs",), spec.get("inputs"))
     new_formulas, more = parse_formulas(opt.doc, prefix + ("formulas",), spec.get("formulas"))
     problems += more
+    failed = set(spec.get("formulas") or {}) - set(new_formulas)
     for name in new_formulas:
         if name in base.overlaid:
             message = (f"optimization '{opt.name}' redefines '{name}', which optimization '{base.overlaid[name]}' "
@@ -355,7 +363,7 @@ def apply(base: Methodology, opt: Optimization) -> Methodology:
             del new_inputs[name]
     inputs = {**base.inputs, **new_inputs}
     formulas = {**base.formulas, **new_formulas}
-    problems += check_graph(base.name, inputs, base.constants, formulas)
+    problems += check_graph(base.name, inputs, base.constants, formulas, failed)
     read = {name for f in formulas.values() for name in f.reads}
     for name, item in new_inputs.items():
         if name not in base.inputs and name not in read:

@@ -93,7 +93,7 @@ def _override(method: Methodology, override: Override, n: int) -> Value:
     unit = method.unit_of(override.name)
     raw = override.raw
     if isinstance(raw, dict):  # a range or a distribution, in the input's own unit
-        dist = uncertainty.parse(raw, override.loc)
+        dist = uncertainty.parse(raw, override.loc, unit)
         return Value(np.full(n, dist.point), unit, override.source, override.location, spread=dist)
     try:
         number = numbers.parse(raw, unit)

@@ -96,7 +96,7 @@ def vary(base: Scenario, tree: Tree, choices: dict[str, str]) -> Scenario:
         given = data.get("hardware")
         kept = {"gpus": given["gpus"]} if isinstance(given, dict) and "gpus" in given else {}
         data["hardware"] = {**kept, **hw}
-    return _resolve(Doc(base.doc.file, data, base.doc.marks, base.doc.path), tree)
+    return _resolve(Doc(base.doc.file, data, base.doc.marks, base.doc.path, base.doc.keys), tree)
 
 
 def _scenario_entry(doc: Doc, kind: str, data: dict, prefix: tuple) -> Entry:
@@ -149,7 +149,7 @@ def _resolve(doc: Doc, tree: Tree) -> Scenario:
         data.get("name", default_name),
         entities,
         methodologies,
-        float(data.get("requests", 1)),
+        _requests(doc),
         overrides,
         notes,
         missing,
@@ -178,6 +178,22 @@ def _request(doc: Doc) -> dict:
                                   f"more than input_tokens = {total}", "cached_input_tokens <= input_tokens "
                                   "(the cached tokens are part of the input)"))  # fmt: skip
     return request
+
+
+def _requests(doc: Doc) -> float:
+    """The scenario's `requests`, a finite positive number (engine.numbers; the schema checks YAML's type)."""
+    from . import numbers
+
+    if "requests" not in doc.data:
+        return 1.0
+    where, expected = doc.loc(("requests",)), "a positive, finite number of requests"
+    try:
+        value = numbers.parse(doc.data["requests"])
+    except numbers.NumberProblem as exc:
+        raise ImpactError(Problem(where, str(exc), expected)) from None
+    if value <= 0:
+        raise ImpactError(Problem(where, f"requests = {value:g} is not positive", expected))
+    return value
 
 
 def _model(doc: Doc, tree: Tree, notes: list[str]) -> Entry:

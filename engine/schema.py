@@ -12,7 +12,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from .errors import ImpactError, Problem, suggest
+from .errors import ImpactError, Problem, shorten, suggest
 from .loader import Doc
 
 KINDS = ("scenario", "formulas", "catalog", "optimization", "benchmarks", "golden", "logformat")
@@ -94,7 +94,10 @@ class Schemas:
         if found not in KINDS:
             raise ImpactError(
                 Problem(
-                    doc.loc(("kind",)), f"unknown kind {found!r}", "one of " + ", ".join(KINDS), suggest(found, KINDS)
+                    doc.loc(("kind",)),
+                    f"unknown kind {_show(found)}",
+                    "one of " + ", ".join(KINDS),
+                    suggest(found, KINDS) if isinstance(found, str) else None,
                 )
             )
         if want and found != want:
@@ -115,14 +118,14 @@ class Schemas:
                 raise ImpactError(
                     Problem(
                         doc.loc(where),
-                        f"unknown catalog {name!r}" if name else "missing required key 'catalog'",
+                        f"unknown catalog {_show(name)}" if name else "missing required key 'catalog'",
                         "one of " + ", ".join(catalogs),
-                        suggest(name, catalogs) if name else None,
+                        suggest(name, catalogs) if isinstance(name, str) else None,
                     )
                 )
-        if version not in known or isinstance(version, bool):
+        if isinstance(version, bool) or not isinstance(version, int) or version not in known:
             where = ("schema_version",) if "schema_version" in data else ()
-            shown = "missing" if version is None else repr(version)
+            shown = "missing" if version is None else _show(version)
             raise ImpactError(
                 Problem(
                     doc.loc(where), f"schema_version {shown} is not supported", "one of " + ", ".join(map(str, known))
@@ -207,8 +210,8 @@ def _problems(doc: Doc, error):
         for key in instance:
             if key not in allowed:
                 yield Problem(
-                    doc.loc(path + (key,)),
-                    f"unknown key '{key}'",
+                    doc.key_loc(path + (key,)),
+                    f"unknown key '{shorten(key)}'",
                     "one of " + ", ".join(allowed) if allowed else "no keys here",
                     suggest(key, allowed),
                 )
@@ -254,7 +257,7 @@ def _problems(doc: Doc, error):
     ):
         # a key of the wrong form: jsonschema reports the parent path, the key is the instance
         yield Problem(
-            doc.loc(path + (instance,)),
+            doc.key_loc(path + (instance,)),
             f"the key {_show(instance)} is not a valid name",
             _expected(error, "a valid name"),
             hint,

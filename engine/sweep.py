@@ -12,7 +12,8 @@ A key is a scenario choice (model, precision, hardware, server, location, deploy
 ids), a scenario field (input_tokens, output_tokens, gpus) or any input, constant or formula of the
 methodologies run (a number, or a quantity such as "700 W"). Every value is checked where it is written
 before anything is evaluated, and a sweep whose arrays would not fit in memory is refused with the size it
-would need.
+would need. So is one whose output would not: `check_output_fits` counts what writing it costs in the format
+asked for (the Python objects and the text of a JSON document, CSV or a table), before any of it is built.
 """
 
 from __future__ import annotations
@@ -22,7 +23,7 @@ import os
 
 import numpy as np
 
-from .errors import ImpactError, Problem, suggest
+from .errors import ImpactError, Problem, shorten, suggest
 from .numbers import NumberProblem
 from .numbers import expected as expected_number
 from .numbers import parse as parse_number
@@ -57,6 +58,43 @@ def check_fits(n: int, methods, where, what: str) -> None:
         most = max(1, int(have / 2 / (names * BYTES_PER_VALUE)))
         raise ImpactError(Problem(where, f"{what} of {n:,} points would need about {_bytes(need)} of memory "
                                   f"({_bytes(have)} available)", f"at most about {most:,} points"))  # fmt: skip
+
+
+# peak bytes of memory per value written, per format, as benchmarks/bench_output_memory.py measures them (about
+# 165 for JSON, 150 for CSV and Markdown, 780 for a terminal table), with a margin
+OUTPUT_BYTES_PER_VALUE = {"json": 250, "csv": 200, "markdown": 200, "table": 1000}
+
+
+def output_values(runs, fmt: str) -> int:
+    """How many numbers writing a sweep's `runs` in `fmt` produces: every input and result per point in JSON,
+    every result in CSV, the headline results in a table or Markdown."""
+    first = runs[0]
+    n, keys = len(next(iter(first.points.values()))), len(first.points)
+    if fmt == "json":
+        per_point = sum(len(r.inputs) + len(r.results) + (len(r.totals()) if r.requests != 1 else 0) for r in runs)
+    elif fmt == "csv":
+        per_point = sum(len(r.results) for r in runs)
+    else:
+        from .report import shown_results
+
+        per_point = sum(len(shown_results(r)) for r in runs)
+    return n * (per_point + keys + 1)
+
+
+def check_output_fits(runs, fmt: str, where) -> None:
+    """Refuse to write a sweep in `fmt` when building its output would take more than half the memory available."""
+    if not runs or runs[0].points is None:
+        return
+    values = output_values(runs, fmt)
+    per_value = OUTPUT_BYTES_PER_VALUE.get(fmt, OUTPUT_BYTES_PER_VALUE["json"])
+    need, have = values * per_value, available_memory()
+    if need > have / 2:
+        n = len(next(iter(runs[0].points.values())))
+        most = max(1, int(n * (have / 2) / need))
+        hint = "--format csv needs the least memory per point" if fmt != "csv" else None
+        message = f"writing a sweep of {n:,} points as {fmt} would need about {_bytes(need)} of memory " \
+                  f"({_bytes(have)} available)"  # fmt: skip
+        raise ImpactError(Problem(where, message, f"at most about {most:,} points", hint))
 
 
 def _bytes(n: float) -> str:
@@ -107,7 +145,8 @@ def _values(key: str, raw: list, part: str, scenario: Scenario, tree: Tree, meth
     kind = kind_of(key, methods)
     if kind is None or key == "requests":
         names = known_names(methods)
-        raise ImpactError(Problem(doc.loc(("sweep", part, key)), f"cannot sweep '{key}': no scenario key, input, "
+        raise ImpactError(Problem(doc.loc(("sweep", part, key)), f"cannot sweep '{shorten(key)}': no scenario key, "
+                                  "input, "
                                   "constant or formula of the methodologies run has that name", SWEEPABLE,
                                   suggest(key, names)))  # fmt: skip
     if kind == "choice":
@@ -115,7 +154,8 @@ def _values(key: str, raw: list, part: str, scenario: Scenario, tree: Tree, meth
         for i, value in enumerate(raw):
             where = doc.loc(("sweep", part, key, i))
             if not isinstance(value, str):
-                raise ImpactError(Problem(where, f"{value!r} is not a catalog id", f"an id from {CHOICES[key]}"))
+                raise ImpactError(Problem(where, f"{shorten(repr(value))} is not a catalog id",
+                                          f"an id from {CHOICES[key]}"))  # fmt: skip
             tree.entry(CHOICES[key], value, where)
             levels.append(value)
         distinct = list(dict.fromkeys(levels))
@@ -130,7 +170,7 @@ def _values(key: str, raw: list, part: str, scenario: Scenario, tree: Tree, meth
 
 def _number(key, value, kind, unit, methods, where) -> float:
     if isinstance(value, str) and kind == "field":
-        raise ImpactError(Problem(where, f"{value!r} is not a number", FIELD_RULES[key][1]))
+        raise ImpactError(Problem(where, f"{shorten(repr(value))} is not a number", FIELD_RULES[key][1]))
     try:
         value = parse_number(value, unit)
     except NumberProblem as exc:

@@ -4,6 +4,10 @@ The shipped tree is the installed package itself; `--root DIR` or the `IMPACT_RO
 points at a user's own. A tree missing `schemas/` uses the shipped schemas. Files are read on first use,
 validated against their schema, and kept: catalogs as entries that remember their file and line, formula
 files as parsed `Methodology` objects. Nothing is read at import time.
+
+A file of the tree may be a symbolic link only to a file inside the tree: a link that leads outside it (to
+another user's file, or `/dev/zero`) is refused with the file's name, so that what a tree computes with is what
+the tree holds and what its provenance hashes. Only regular files are read (engine.loader.read_regular).
 """
 
 from __future__ import annotations
@@ -12,7 +16,7 @@ import os
 from dataclasses import dataclass
 from pathlib import Path
 
-from .errors import ImpactError, Location, Problem, display_path, suggest
+from .errors import ImpactError, Location, Problem, display_path, shorten, suggest
 from .loader import Doc
 from .methodology import Methodology, Optimization, parse, parse_optimization
 from .schema import Schemas
@@ -93,20 +97,40 @@ class Tree:
         self._hashes: dict[str, str] = {}
 
     def relative(self, path: Path) -> str:
-        return path.resolve().relative_to(self.root).as_posix()
+        """A file's path relative to the root; a file reached through the tree that lies outside it is refused."""
+        resolved = Path(path).resolve()
+        if not resolved.is_relative_to(self.root):
+            self.confined(path)
+            return resolved.as_posix()  # a file the user named outside the tree (calibrate --data)
+        return resolved.relative_to(self.root).as_posix()
+
+    def confined(self, path: Path) -> Path:
+        """`path`, unless it is under the root but is a link that resolves outside the tree (see the docstring)."""
+        lexical = Path(os.path.abspath(path))
+        if lexical.is_relative_to(self.root):
+            resolved = lexical.resolve()
+            if not resolved.is_relative_to(self.root):
+                cwd = Path.cwd()
+                shown = lexical.relative_to(cwd).as_posix() if lexical.is_relative_to(cwd) else str(lexical)
+                where = Location(shown, 0)  # the link as the tree names it, not its target
+                message = f"is a symbolic link to {resolved}, outside the tree {self.root}"
+                raise ImpactError(Problem(where, message, "a file inside the tree (copy it in)"))
+        return path
 
     def load(self, path: Path, kind: str) -> Doc:
         """A file of the tree, parsed and validated (or taken from the cache of valid files: engine.cache)."""
         from .cache import load_validated
 
-        return load_validated(path, kind, self.schemas)
+        return load_validated(self.confined(path), kind, self.schemas)
 
     def file_hash(self, relative: str) -> str:
         """sha256 of a file of the tree, by its path relative to the root."""
         if relative not in self._hashes:
             import hashlib
 
-            self._hashes[relative] = hashlib.sha256((self.root / relative).read_bytes()).hexdigest()
+            from .loader import read_regular
+
+            self._hashes[relative] = hashlib.sha256(read_regular(self.root / relative, relative)).hexdigest()
         return self._hashes[relative]
 
     def provenance(self, method: Methodology, optimizations, tables: list[str] | None = None) -> dict:
@@ -127,7 +151,7 @@ class Tree:
 
     def table(self, path: Path, kind: str = "benchmarks") -> Doc:
         """A data table (catalogs/benchmarks/), read and validated once per tree."""
-        path = Path(path).resolve()
+        path = Path(self.confined(path)).resolve()
         if path not in self._tables:
             self._tables[path] = self.load(path, kind)
         return self._tables[path]
@@ -143,6 +167,7 @@ class Tree:
                 except ImpactError as exc:
                     problems += exc.problems
                     continue
+                relative = self.relative(path)
                 name = doc.data["catalog"]
                 table = catalogs.setdefault(name, {})
                 for entry_id, data in doc.data["entries"].items():
@@ -157,7 +182,7 @@ class Tree:
                             )
                         )
                         continue
-                    table[entry_id] = Entry(name, entry_id, data, doc, self.relative(path), ("entries", entry_id))
+                    table[entry_id] = Entry(name, entry_id, data, doc, relative, ("entries", entry_id))
                     problems += _entry_problems(table[entry_id])
             if problems:
                 raise ImpactError(problems)
@@ -176,7 +201,7 @@ class Tree:
         raise ImpactError(
             Problem(
                 where,
-                f"unknown {noun} '{entry_id}'",
+                f"unknown {noun} '{shorten(entry_id)}'",
                 f"an id from the {catalog} catalog (impact catalog list {catalog})",
                 suggest(entry_id, table),
             )
@@ -227,7 +252,7 @@ class Tree:
         if name in table:
             return table[name]
         known = "one of " + (", ".join(sorted(table)) or "(none installed)")
-        raise ImpactError(Problem(where, f"unknown {what} '{name}'", known, suggest(name, table)))
+        raise ImpactError(Problem(where, f"unknown {what} '{shorten(name)}'", known, suggest(name, table)))
 
 
 def build_all(docs: dict) -> tuple[dict[str, Methodology], list[Problem]]:

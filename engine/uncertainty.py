@@ -15,6 +15,10 @@ With `--samples N --seed S`, every uncertain input is drawn N times from numpy's
 order of the names (so a seed reproduces the same draws), the methodology is evaluated once over the N
 samples, and each result gets p5, p50, p95 and mean, and a sensitivity ranking: the Spearman rank
 correlation between each uncertain input and the result, largest magnitude first.
+
+Every parameter is read by `engine.numbers.parse`, like any value a person writes: a finite number (YAML files
+hold numbers here, the schemas say so; where a quantity string gets through, as in the Python API's `set=`
+mapping, it is converted to the input's unit); a lognormal's sigma, of ln(x), is a pure number.
 """
 
 from __future__ import annotations
@@ -24,7 +28,8 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from .errors import ImpactError, Location, Problem
+from . import numbers
+from .errors import ImpactError, Location, Problem, shorten
 
 PARAMETERS = {
     "range": ("low", "high"),
@@ -77,25 +82,24 @@ def is_uncertain(value) -> bool:
     return isinstance(value, dict) and ("distribution" in value or {"low", "high"} <= value.keys())
 
 
-def parse(raw: dict, loc) -> Dist:
-    """A Dist from its mapping; `loc(key)` gives the location of a key (or of the mapping, for None).
+def parse(raw: dict, loc, unit: str = "") -> Dist:
+    """A Dist from its mapping; `loc(key)` gives the location of a key (or of the mapping, for None); `unit` is
+    the unit its parameters are in (a quantity written with another unit is converted to it).
     Parameters are checked here (the schema checks only their types): every one the distribution needs,
     none it does not, low <= mode <= high, sigma >= 0, a lognormal median > 0."""
     kind = raw.get("distribution", "range")
     if kind not in PARAMETERS:
-        raise ImpactError(Problem(loc("distribution"), f"unknown distribution {kind!r}",
+        raise ImpactError(Problem(loc("distribution"), f"unknown distribution {shorten(repr(kind))}",
                                   "one of " + ", ".join(k for k in PARAMETERS if k != "range")))  # fmt: skip
     wanted = PARAMETERS[kind]
     for key in raw:
         if key not in wanted and key not in OPTIONAL:
-            raise ImpactError(Problem(loc(key), f"'{key}' is not a parameter of a {kind} distribution",
+            raise ImpactError(Problem(loc(key), f"'{shorten(key)}' is not a parameter of a {kind} distribution",
                                       "only " + ", ".join(wanted)))  # fmt: skip
     for key in wanted:
         if key not in raw:
             raise ImpactError(Problem(loc(None), f"a {kind} distribution needs '{key}'", ", ".join(wanted)))
-        if isinstance(raw[key], bool) or not isinstance(raw[key], (int, float)) or not math.isfinite(raw[key]):
-            raise ImpactError(Problem(loc(key), f"{key} {raw[key]!r} is not a finite number", "a finite number"))
-    p = {key: float(raw[key]) for key in wanted}
+    p = {key: _number(raw, key, "" if kind == "lognormal" and key == "sigma" else unit, loc) for key in wanted}
     if "low" in p and p["low"] > p["high"]:
         raise ImpactError(Problem(loc("low"), f"low {p['low']:g} is greater than high {p['high']:g}", "low <= high"))
     if kind == "triangular" and not p["low"] <= p["mode"] <= p["high"]:
@@ -114,11 +118,18 @@ def parse(raw: dict, loc) -> Dist:
             raise ImpactError(Problem(loc("value"), f"a {kind} distribution takes its point value from "
                                       + {"normal": "mean", "lognormal": "median", "triangular": "mode"}[kind],
                                       "no 'value' here"))  # fmt: skip
-        nominal = float(raw["value"])
+        nominal = _number(raw, "value", unit, loc)
         if not p["low"] <= nominal <= p["high"]:
             raise ImpactError(Problem(loc("value"), f"value {nominal:g} is outside [{p['low']:g}, {p['high']:g}]",
                                       "a point value within the range"))  # fmt: skip
     return Dist(kind, p, nominal, loc(None), str(raw.get("source", "")))
+
+
+def _number(raw: dict, key: str, unit: str, loc) -> float:
+    try:
+        return numbers.parse(raw[key], unit)
+    except numbers.NumberProblem as exc:
+        raise ImpactError(Problem(loc(key), f"{key}: {exc}", numbers.expected(unit))) from None
 
 
 @dataclass

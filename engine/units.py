@@ -112,11 +112,13 @@ def check_units(method) -> list:
     """Problems with the units of `method`'s formulas: an expression whose dimension differs from its declared
     unit, that adds or compares incompatible quantities, or whose numbers are off by a conversion factor (a
     slip such as W*s declared as Wh). Each expression is evaluated twice, on plain numbers and on pint
-    quantities with the declared units; the two must agree once converted to the declared unit."""
+    quantities with the declared units; the two must agree once converted to the declared unit. Dimensions
+    are named as quantities with their units ("energy (Wh)"). A formula that fails is reported once: the
+    formulas that read it are not checked (they would only repeat its error)."""
     from .errors import Problem
 
     ureg = registry()
-    plain, quantities, problems = {}, {}, []
+    plain, quantities, problems, failed = {}, {}, [], set()
     for name, item in method.inputs.items():
         plain[name], quantities[name] = SAMPLE, ureg.Quantity(SAMPLE, parse_unit(item.unit))
     for name, c in method.constants.items():
@@ -125,6 +127,10 @@ def check_units(method) -> list:
 
     for name in method.order:
         formula = method.formulas[name]
+        if any(r in failed for r in formula.reads):
+            failed.add(name)  # its input failed: reported there
+            continue
+        failed.add(name)  # until it passes
         tree = ast.parse(formula.expr, mode="eval").body
         declared = parse_unit(formula.unit)
         try:  # on plain numbers: a zero constant divided by, say, is a problem of its own, not of units
@@ -132,7 +138,6 @@ def check_units(method) -> list:
         except (ArithmeticError, ValueError, TypeError) as exc:
             problems.append(Problem(formula.location, f"formula '{name}' cannot be evaluated on sample values "
                                     f"({exc})", "an expression defined for positive inputs"))  # fmt: skip
-            plain[name], quantities[name] = SAMPLE, ureg.Quantity(SAMPLE, declared)
             continue
         quantity = None
         try:
@@ -142,14 +147,12 @@ def check_units(method) -> list:
             converted = float(quantity.to(declared).magnitude)
         except UnitProblem as exc:
             problems.append(Problem(formula.location, f"formula '{name}': {exc}", "operands of one dimension"))
-            plain[name], quantities[name] = SAMPLE, ureg.Quantity(SAMPLE, declared)
             continue
         except Exception:  # pint's DimensionalityError: the result's dimension differs from the declared one
-            shown = _dims(quantity) if quantity is not None else "a quantity pint cannot combine"
+            shown = _named(quantity) if quantity is not None else "a quantity pint cannot combine"
             problems.append(Problem(formula.location, f"formula '{name}' gives {shown}, but declares "
-                                    f"'{formula.unit}' ({_dims(ureg.Quantity(1, declared))})",
+                                    f"{describe(formula.unit)}",
                                     f"an expression in {formula.unit or 'a pure number'}"))  # fmt: skip
-            plain[name], quantities[name] = SAMPLE, ureg.Quantity(SAMPLE, declared)
             continue
         if not math.isclose(converted, number, rel_tol=1e-9):
             factor = converted / number if number else float("nan")
@@ -157,13 +160,25 @@ def check_units(method) -> list:
                                     f"terms give {quantity.units:~} and converting to '{formula.unit}' needs that "
                                     "factor, which the expression lacks",
                                     "a named constant with a unit for the conversion, e.g. s_per_h"))  # fmt: skip
+        failed.discard(name)
         plain[name], quantities[name] = number, ureg.Quantity(number, declared)
     return problems
 
 
-def _dims(quantity) -> str:
-    text = str(quantity.dimensionality) if hasattr(quantity, "dimensionality") else "dimensionless"
-    return text or "dimensionless"
+_PREFERRED = {"power": "W", "energy": "Wh", "a duration": "s", "emissions": "gCO2e", "a volume": "L", "a mass": "kg",
+              "a length": "m"}  # fmt: skip
+
+
+def _named(value) -> str:
+    """What a value measures, with its unit as written, or the quantity's usual one when the written unit is a
+    product that only its dimension explains: 'energy (Wh)', 'a duration (s)', 'a pure number'."""
+    if not hasattr(value, "dimensionality") or not value.dimensionality:
+        return "a pure number"
+    name = quantity_name(value.dimensionality)
+    units = f"{value.units:~}"
+    if ("*" in units or "/" in units) and name in _PREFERRED:
+        units = _PREFERRED[name]
+    return f"{name} ({units})"
 
 
 def _walk(node, env, ureg):
@@ -208,7 +223,7 @@ def _walk(node, env, ureg):
             return a if first == (name == "maximum") else b
         if name in ("log", "exp"):
             if ureg is not None and not _dimensionless(args[0]):
-                raise UnitProblem(f"{name}() of a quantity in {args[0].units:~}; it needs a pure number")
+                raise UnitProblem(f"{name}() of {_named(args[0])}; it needs a pure number")
             return getattr(np, name)(_number(args[0]))
         if name == "sqrt":
             return args[0] ** 0.5
@@ -233,5 +248,4 @@ def _same(a, b, verb: str, ureg) -> None:
         return  # a plain 0 compares with, or stands for, a quantity of any dimension
     dims = [x.dimensionality if hasattr(x, "dimensionality") else ureg.dimensionless.dimensionality for x in (a, b)]
     if dims[0] != dims[1]:
-        shown = [f"{x.units:~}" if hasattr(x, "units") else "a pure number" for x in (a, b)]
-        raise UnitProblem(f"it {verb} {shown[0]} and {shown[1]}, which have different dimensions")
+        raise UnitProblem(f"it {verb} {_named(a)} and {_named(b)}, which have different dimensions")

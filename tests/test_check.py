@@ -87,8 +87,8 @@ def test_a_unit_slip_in_a_formula(small, runner):
     code, lines = impact_check(runner, small)
     assert code == 1
     line = line_of(path, "expr: PUE * E + P_server")
-    assert (f"formulas/scope3.yaml:{line}:11: $.formulas.E_facility.expr: formula 'E_facility': it adds Wh and W, "
-            "which have different dimensions; expected operands of one dimension") in lines  # fmt: skip
+    assert (f"formulas/scope3.yaml:{line}:11: $.formulas.E_facility.expr: formula 'E_facility': it adds energy (Wh) "
+            "and power (W), which have different dimensions; expected operands of one dimension") in lines  # fmt: skip
 
 
 def test_a_catalog_field_in_kg_read_as_g(small, runner):
@@ -200,8 +200,8 @@ def test_expectations_convert_units(small, runner):
     code, lines = impact_check(runner, small)
     assert code == 1
     line = line_of(path, "unit: kW")
-    assert any(x.startswith(f"scenarios/chatbot-llama70b-h100.yaml:{line}:11: $.expect[0].unit: '0.00018 kW' "
-                            "is in kW") for x in lines), lines  # fmt: skip
+    start = f"scenarios/chatbot-llama70b-h100.yaml:{line}:11: $.expect[0].unit: '0.00018 kW' is power (kW), "
+    assert any(x.startswith(start + "which cannot be converted to energy (Wh)") for x in lines), lines
 
 
 def test_an_expectation_naming_no_result(small, runner):
@@ -233,7 +233,7 @@ def test_a_schema_error_in_one_catalog_and_a_problem_in_another_file(small, runn
     code, lines = impact_check(runner, small)
     assert code == 1
     line = line_of(servers, "idle_watts:")
-    assert any(x.startswith(f"catalogs/servers.yaml:{line}:17: $.entries.") and "unknown key 'idle_watts'" in x
+    assert any(x.startswith(f"catalogs/servers.yaml:{line}:5: $.entries.") and "unknown key 'idle_watts'" in x
                for x in lines)  # fmt: skip
     line = line_of(scenario, "input_tokens: -200")
     assert (f"scenarios/lumi-34b-mi250x.yaml:{line}:17: $.request.input_tokens: -200 is less than the minimum of 0; "

@@ -1,14 +1,13 @@
-"""JSON: the documents `impact ... --format json` prints. `runs` is the contract tests/golden compares."""
+"""JSON: the documents `impact ... --format json` prints. `runs` is the contract tests/golden compares. Always
+valid JSON: a number that is not finite is written as null, never NaN or Infinity (engine.jsontext)."""
 
 from __future__ import annotations
 
-import json
-
-from .. import report
+from .. import jsontext, report
 
 
 def _dump(document) -> str:
-    return json.dumps(document, indent=2) + "\n"
+    return jsontext.dumps(document, indent=2) + "\n"
 
 
 def runs(runs, explain: bool = False) -> str:
