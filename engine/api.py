@@ -16,7 +16,7 @@ from pathlib import Path
 
 import numpy as np
 
-from . import points, sweep, uncertainty
+from . import plausible, points, sweep, uncertainty
 from .checks import run_checks
 from .errors import ImpactError, Location, Problem, suggest
 from .evaluate import evaluate
@@ -25,6 +25,7 @@ from .resolve import Value, check_range, resolve
 from .scenario import Override, Scenario
 from .scenario import load_scenario as _load_scenario
 from .tree import Tree
+from .verify import verify
 
 
 @dataclass
@@ -112,7 +113,8 @@ class Run:
 
 
 def open_tree(root: str | Path | None = None) -> Tree:
-    """The methodology tree at `root`, else $IMPACT_ROOT, else the shipped one."""
+    """The methodology tree at `root`, else $IMPACT_ROOT, else the current directory when it holds formulas/ and
+    catalogs/, else the shipped one (engine.tree.locate)."""
     return Tree(root)
 
 
@@ -194,10 +196,12 @@ def prepare(scenario, tree: Tree, methodologies=None, set=None, optimizations=No
                                        for name in optimizations or []]  # fmt: skip
     chosen = _optimize(tree, chosen, wanted)
     _check_names(chosen, {**scenario.overrides, **overrides})
+    verify(tree, chosen)  # units and bindings, as impact check checks them (cached by the tree's content)
     return scenario, chosen, overrides
 
 
 def _run(tree: Tree, method, scenario: Scenario, values, results, warnings, assumptions) -> Run:
+    warnings = [*warnings, *plausible.entry_warnings(tree.schemas, scenario.entities, method)]
     table = {}
     for name in method.formulas:  # file order, which is the order a reader expects
         f = method.formulas[name]
