@@ -195,7 +195,7 @@ def _walk(node, env, ureg):
         args = [_walk(a, env, ureg) for a in node.args]
         if name == "where":
             _same(args[1], args[2], "chooses between", ureg)
-            return args[1]
+            return args[2] if _zero(args[1]) else args[1]
         if name in ("minimum", "maximum"):
             _same(args[0], args[1], f"takes the {name} of", ureg)
             a, b = args
@@ -226,6 +226,11 @@ def _dimensionless(value) -> bool:
 
 def _number(value) -> float:
     return float(value.to("dimensionless").magnitude) if hasattr(value, "to") else float(value)
+
+
+def _zero(value) -> bool:
+    """A bare 0 (a literal, not a quantity): it has every dimension, so `where(n > 0, E / n, 0)` is right."""
+    return not hasattr(value, "dimensionality") and float(value) == 0
 
 
 def _same(a, b, verb: str, ureg) -> None:
