@@ -80,8 +80,9 @@ def run_command(scenario, sets, methodologies, optimizations, fmt, with_explain,
     "methodologies",
     multiple=True,
     metavar="NAME",
-    help="A methodology to compare (repeatable; the first is the baseline of the ratios). "
-    "Default: every methodology that declares a headline energy.",
+    help="A column to compare: a methodology, or NAME+OPTIMIZATION[+...] with optimizations applied, e.g. "
+    "--methodology scope3 --methodology scope3+speculative-decoding (repeatable; the first is the baseline of "
+    "the ratios). Default: every methodology that declares a headline energy.",
 )
 @set_option
 @optimization_option
@@ -90,7 +91,8 @@ def run_command(scenario, sets, methodologies, optimizations, fmt, with_explain,
 @reports_errors
 def compare_command(scenario, methodologies, sets, optimizations, fmt, root):
     """Compare methodologies on SCENARIO: duration, energy per request and per 1k output tokens, emissions and
-    water, one column per methodology, and the ratio of each to the first."""
+    water, one column per methodology (with its optimizations: scope3+batching), and the ratio of each to the
+    first. --optimization applies to every column whose methodology it covers. A sweep: one row per point."""
     from ..engine.compare import compare
 
     tree = open_tree(root)

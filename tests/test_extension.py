@@ -103,8 +103,8 @@ applies_to:
     inputs:
       kept: {unit: "", description: Share of the parameters kept., default: 0.5, on_missing: assume}
     formulas:
-      t_in: {expr: 2 * P_m * kept * n_in / A_f, unit: s, description: Prefill, kept., extensive: true}
-      t_out: {expr: b * P_m * kept * n_out / A_bw, unit: s, description: Decode, kept., extensive: true}
+      t_in: {expr: 2 * P_m * kept * n_in / A_f, unit: s, description: Prefill of the rest., extensive: true}
+      t_out: {expr: b * P_m * kept * n_out / A_bw, unit: s, description: Decode of the rest., extensive: true}
   memory:
     inputs:
       kept: {unit: "", description: Share of the parameters kept., default: 0.5, on_missing: assume}
