@@ -52,6 +52,10 @@ def run_command(scenario, sets, methodologies, optimizations, fmt, with_explain,
     Prints every result with its unit, and every input with its value, unit and source (file:line of the
     catalog entry, scenario line, --set or default). A scenario with a sweep: prints one row per point.
     """
+    if plot_path:
+        from ..engine.validate import require_matplotlib
+
+        require_matplotlib(plot_path)  # fail before computing, not after
     tree = open_tree(root)
     if scenario is None:
         scenario = str(tree.root / DEFAULT_SCENARIO)

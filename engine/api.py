@@ -155,6 +155,9 @@ def run(
     point. `samples` draws that many values of every uncertain input (a range or a distribution) with `seed`
     and adds percentiles and a sensitivity ranking to each run's `uncertainty`.
     """
+    if seed is not None and (isinstance(seed, bool) or not isinstance(seed, int) or seed < 0):
+        raise ImpactError(Problem(Location(None, path=f"--seed {seed}"), f"the seed {seed} is not a whole number "
+                                  "of 0 or more", "a seed such as 0 or 42"))  # fmt: skip
     tree = tree or open_tree(root)
     scenario, chosen, overrides = prepare(scenario, tree, methodologies, set, optimizations)
     return run_prepared(scenario, tree, chosen, overrides, samples, seed)

@@ -157,7 +157,7 @@ def placeholders(cols: dict[str, Column]) -> dict[str, float]:
 def plot(runs, path: str, x: str | None, y: str | None) -> None:
     """A result against a swept key, one line per combination of the other swept values, saved to `path`."""
     from .errors import Location
-    from .validate import require_matplotlib
+    from .validate import require_matplotlib, save_figure
 
     first = runs[0]
     if first.points is None:
@@ -194,7 +194,7 @@ def plot(runs, path: str, x: str | None, y: str | None) -> None:
     if others:
         ax.legend(fontsize=8)
     fig.tight_layout()
-    fig.savefig(path, dpi=120)
+    save_figure(fig, path, 120)
     plt.close(fig)
 
 
