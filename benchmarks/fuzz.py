@@ -36,6 +36,7 @@ import sys
 import tempfile
 import time
 import traceback
+import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -391,8 +392,6 @@ _STATE: dict = {}
 
 def _init(timeout: float) -> None:
     """A worker: its own copy of the tree and its own cache folder."""
-    import warnings
-
     warnings.simplefilter("ignore")  # a library warning is counted from stderr, not raised
     work = Path(tempfile.mkdtemp(prefix="impact-fuzz-"))
     tree = work / "tree"
@@ -464,11 +463,21 @@ def _classify(case: Case, result) -> tuple[str, str, str]:
 def run_cases(seed: int, indices, workers: int, timeout: float) -> list[Outcome]:
     """Run the cases `indices` of `seed`, in `workers` processes (each a copy of the tree)."""
     jobs = [(seed, i) for i in indices]
-    if workers <= 1:
-        _init(timeout)
+    if workers <= 1:  # in this process (the test suite): put back what _init and run_case change
+        cwd, env = os.getcwd(), {k: os.environ.get(k) for k in ("IMPACT_CACHE_DIR", "IMPACT_ROOT")}
+        handler = signal.getsignal(signal.SIGALRM)
         try:
-            return [run_case(job) for job in jobs]
+            with warnings.catch_warnings():
+                _init(timeout)
+                return [run_case(job) for job in jobs]
         finally:
+            os.chdir(cwd)
+            for key, value in env.items():
+                if value is None:
+                    os.environ.pop(key, None)
+                else:
+                    os.environ[key] = value
+            signal.signal(signal.SIGALRM, handler)
             shutil.rmtree(_STATE["work"], ignore_errors=True)
     context = multiprocessing.get_context("fork")
     with context.Pool(workers, initializer=_init, initargs=(timeout,)) as pool:
