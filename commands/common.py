@@ -14,7 +14,6 @@ FORMATS = ["table", "json", "csv", "markdown"]
 DEFAULT_SCENARIO = "scenarios/chatbot-llama70b-h100.yaml"
 
 
-
 def _announce_root(ctx, param, value):
     """Say on stderr which tree a command uses when it found one by itself ($IMPACT_ROOT, the current
     directory) rather than being named with --root or using the shipped one (the rule: engine.tree.locate)."""

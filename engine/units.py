@@ -10,6 +10,7 @@ mass of anything else, and `common_year` (365 days: use lives of 8760 h a year, 
 from __future__ import annotations
 
 import math
+import re
 from functools import lru_cache
 
 DEFINITIONS = """
@@ -40,8 +41,21 @@ def registry():
     return ureg
 
 
+MAX_UNIT_TEXT = 100
+_EXPONENT = re.compile(r"(?:\*\*|\^)\s*\(?\s*[+-]?\d{1,2}\s*\)?(?![\d.eE])")
+_TOWER = re.compile(r"(?:\*\*|\^)[^*/^]*(?:\*\*|\^)")
+
+
 def parse_unit(text: str):
-    """The pint unit for a declared unit string ('' means dimensionless)."""
+    """The pint unit for a declared unit string ('' means dimensionless). Text that could make pint compute
+    for ever is refused first: more than MAX_UNIT_TEXT characters, an exponent other than a small whole number,
+    or a tower of exponents (`10**10**10`, which pint would evaluate as a Python integer)."""
+    if not isinstance(text, str):
+        raise UnitProblem(f"{text!r} is not a unit name")
+    exponents = len(re.findall(r"\*\*|\^", text))
+    if len(text) > MAX_UNIT_TEXT or _TOWER.search(text) or len(_EXPONENT.findall(text)) != exponents:
+        shown = text if len(text) <= 40 else text[:37] + "..."
+        raise UnitProblem(f"'{shown}' is not a unit impact reads (exponents are small whole numbers, such as mm**2)")
     ureg = registry()
     try:
         return ureg.Unit(text) if text.strip() else ureg.dimensionless

@@ -60,7 +60,9 @@ def method_problems(tree, method) -> list:
     from .units import check_units
 
     declared = unit_problems(method)
-    problems = declared or check_units(method)
+    if declared:  # every other check reads the declared units: these first, without follow-on errors
+        return declared
+    problems = check_units(method)
     bindings = binding_problems(tree.schemas, method)
     if bindings:  # locate them precisely: load the files the variant came from (cached, so cheap)
         bindings = binding_problems(tree.schemas, method, _docs(tree, method))
