@@ -7,13 +7,52 @@ messages on stderr and exit status 1, with no traceback; anything else is a bug 
 
 from __future__ import annotations
 
+import errno
+import os
+import sys
+
 import click
 
 from . import __version__
 from .commands import fit, report, run, serve, tables, tree
+from .engine.errors import Location, Problem
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+class _Impact(click.Group):
+    """The command group; the one place where output that cannot be written ends the command (a full disk:
+    one line and exit 1; a closed pipe, as under `| head -1`: quietly, exit 1), never with a traceback."""
+
+    def invoke(self, ctx):
+        try:
+            result = super().invoke(ctx)
+            sys.stdout.flush()
+            return result
+        except OSError as exc:
+            if exc.errno not in _OUTPUT_ERRORS:
+                raise
+            _drop_stdout()
+            if exc.errno != errno.EPIPE:  # a reader that went away needs no message
+                problem = Problem(Location(None, path="stdout"), f"cannot write the output ({exc.strerror})",
+                                  "room on the device that stdout goes to")  # fmt: skip
+                click.echo(problem.render(), err=True)
+            sys.exit(1)
+
+
+_OUTPUT_ERRORS = {errno.EPIPE, errno.ENOSPC, errno.EFBIG, errno.EDQUOT}
+
+
+def _drop_stdout() -> None:
+    """Point stdout at /dev/null, so that the interpreter's last flush of what is still buffered cannot fail."""
+    try:
+        fd = sys.stdout.fileno()
+    except (OSError, ValueError, AttributeError):  # not a real file (a test runner's buffer)
+        return
+    null = os.open(os.devnull, os.O_WRONLY)
+    os.dup2(null, fd)
+    os.close(null)
+
+
+@click.group(cls=_Impact, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, prog_name="impact", message="%(prog)s %(version)s")
 def main():
     """Estimate the duration, energy, emissions, water and memory of LLM inference.

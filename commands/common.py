@@ -18,11 +18,24 @@ units_option = click.option(
 )  # fmt: skip
 DEFAULT_SCENARIO = "scenarios/chatbot-llama70b-h100.yaml"
 
+
+def _announce_root(ctx, param, value):
+    """Say on stderr which tree a command uses when it found one by itself ($IMPACT_ROOT, the current
+    directory) rather than being named with --root or using the shipped one (the rule: engine.tree.locate)."""
+    from ..engine.tree import SHIPPED_ROOT, locate
+
+    path, how = locate(value)
+    if how not in ("--root", "shipped") and path.resolve() != SHIPPED_ROOT:
+        click.echo(f"impact: using the methodology tree {path.resolve()} (from {how})", err=True)
+    return value
+
+
 root_option = click.option(
     "--root",
     type=click.Path(file_okay=False),
-    envvar="IMPACT_ROOT",
-    help="Methodology tree (formulas/, catalogs/) to use instead of the shipped one. Also $IMPACT_ROOT.",
+    callback=_announce_root,
+    help="Methodology tree (formulas/, catalogs/) to use. Default: $IMPACT_ROOT, else the current directory when "
+    "it holds formulas/ and catalogs/, else the shipped tree.",
 )
 set_option = click.option(
     "--set", "sets", multiple=True, metavar="NAME=VALUE",

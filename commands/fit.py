@@ -112,11 +112,12 @@ def _declared(tree, methodology, held_out, date):
 @click.command("estimate-params")
 @click.option(
     "--provider",
-    required=True,
+    default="any",
+    show_default=True,
     help="The provider whose price it is (as in the price table); 'any' uses the fit over all providers.",
 )
-@click.option("--price-in", type=float, metavar="USD", help="Input price, USD per million tokens.")
-@click.option("--price-out", type=float, metavar="USD", help="Output price, USD per million tokens.")
+@click.option("--price-in", metavar="USD", help="Input price, USD per million tokens.")
+@click.option("--price-out", metavar="USD", help="Output price, USD per million tokens.")
 @click.option("--model", "model_name", metavar="NAME", help="Take the prices of this model from the price table.")
 @click.option(
     "--basis",
@@ -133,7 +134,9 @@ def estimate_params_command(provider, price_in, price_out, model_name, basis, fm
     inverse-variance combination, 95% interval; the upper bound is the conservative estimate)."""
     import json
 
-    from ..engine.estimate import check_provider, estimate, offers_for, price_of
+    from ..engine.estimate import check_provider, estimate, offers_for, parse_price, price_of
+
+    price_in, price_out = parse_price(price_in, "--price-in"), parse_price(price_out, "--price-out")
 
     tree = open_tree(root)
     where = Location(None, path=f"--provider {provider}")

@@ -65,6 +65,10 @@ def run_command(scenario, sets, methodologies, optimizations, fmt, per, session_
     input with its value, unit and source (file:line of the catalog entry, scenario line, --set or default).
     A scenario with a sweep: prints one row per point.
     """
+    if plot_path:
+        from ..engine.validate import require_matplotlib
+
+        require_matplotlib(plot_path)  # fail before computing, not after
     tree = open_tree(root)
     if scenario is None:
         scenario = str(tree.root / DEFAULT_SCENARIO)
@@ -100,8 +104,9 @@ def run_command(scenario, sets, methodologies, optimizations, fmt, per, session_
     "methodologies",
     multiple=True,
     metavar="NAME",
-    help="A methodology to compare (repeatable; the first is the baseline of the ratios). "
-    "Default: every methodology that declares a headline energy.",
+    help="A column to compare: a methodology, or NAME+OPTIMIZATION[+...] with optimizations applied, e.g. "
+    "--methodology scope3 --methodology scope3+speculative-decoding (repeatable; the first is the baseline of "
+    "the ratios). Default: every methodology that declares a headline energy.",
 )
 @set_option
 @optimization_option
@@ -110,7 +115,8 @@ def run_command(scenario, sets, methodologies, optimizations, fmt, per, session_
 @reports_errors
 def compare_command(scenario, methodologies, sets, optimizations, fmt, root):
     """Compare methodologies on SCENARIO: duration, energy per request and per 1k output tokens, emissions and
-    water, one column per methodology, and the ratio of each to the first."""
+    water, one column per methodology (with its optimizations: scope3+batching), and the ratio of each to the
+    first. --optimization applies to every column whose methodology it covers. A sweep: one row per point."""
     from ..engine.compare import compare
 
     tree = open_tree(root)

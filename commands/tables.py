@@ -64,7 +64,6 @@ def memory_command(models, precisions, hardware, context, unit, fmt, root):
 @click.option(
     "--plot",
     "plot_path",
-    type=click.Path(dir_okay=False),
     metavar="FILE.png",
     help="Also draw predicted against measured on log axes (needs the plot extra: matplotlib).",
 )

@@ -16,7 +16,7 @@ from pathlib import Path
 
 import numpy as np
 
-from . import points, sweep, uncertainty
+from . import plausible, points, sweep, uncertainty
 from .checks import run_checks
 from .errors import ImpactError, Location, Problem, shorten, suggest
 from .evaluate import evaluate
@@ -25,6 +25,7 @@ from .resolve import Value, check_range, resolve
 from .scenario import Override, Scenario
 from .scenario import load_scenario as _load_scenario
 from .tree import Tree
+from .verify import verify
 
 
 @dataclass
@@ -112,7 +113,8 @@ class Run:
 
 
 def open_tree(root: str | Path | None = None) -> Tree:
-    """The methodology tree at `root`, else $IMPACT_ROOT, else the shipped one."""
+    """The methodology tree at `root`, else $IMPACT_ROOT, else the current directory when it holds formulas/ and
+    catalogs/, else the shipped one (engine.tree.locate)."""
     return Tree(root)
 
 
@@ -153,8 +155,17 @@ def run(
     point. `samples` draws that many values of every uncertain input (a range or a distribution) with `seed`
     and adds percentiles and a sensitivity ranking to each run's `uncertainty`.
     """
+    if seed is not None and (isinstance(seed, bool) or not isinstance(seed, int) or seed < 0):
+        raise ImpactError(Problem(Location(None, path=f"--seed {seed}"), f"the seed {seed} is not a whole number "
+                                  "of 0 or more", "a seed such as 0 or 42"))  # fmt: skip
     tree = tree or open_tree(root)
     scenario, chosen, overrides = prepare(scenario, tree, methodologies, set, optimizations)
+    return run_prepared(scenario, tree, chosen, overrides, samples, seed)
+
+
+def run_prepared(scenario: Scenario, tree: Tree, chosen, overrides, samples=None, seed=None) -> list[Run]:
+    """One Run per methodology of `chosen` (variants, their optimizations applied), as `prepare` returns them;
+    engine.compare builds its own columns and evaluates them here."""
     if "sweep" in scenario.doc.data:
         if samples:
             raise ImpactError(Problem(scenario.doc.loc(("sweep",)), "a sweep cannot also be sampled (--samples)",
@@ -182,22 +193,28 @@ def prepare(scenario, tree: Tree, methodologies=None, set=None, optimizations=No
     for a request log (engine.batch) and a dataframe partition (engine.frames)."""
     if not isinstance(scenario, Scenario):
         scenario = load_scenario(scenario, tree)
-    if isinstance(set, Mapping):
-        overrides = {k: Override(k, v, f"set {k}={v}", Location(None, path=f"set {k}")) for k, v in set.items()}
-    else:
-        overrides = parse_set(set or [])
+    overrides = overrides_of(set)
     if methodologies:
         chosen = [tree.methodology(name, Location(None, path=f"--methodology {name}")) for name in methodologies]
     else:
         chosen = [tree.methodology(name, where) for name, where in scenario.methodologies]
     wanted = scenario.optimizations + [(name, Location(None, path=f"--optimization {name}"))
                                        for name in optimizations or []]  # fmt: skip
-    chosen = _optimize(tree, chosen, wanted)
-    _check_names(chosen, {**scenario.overrides, **overrides})
+    chosen = optimize(tree, chosen, wanted)
+    check_names(chosen, {**scenario.overrides, **overrides})
+    verify(tree, chosen)  # units and bindings, as impact check checks them (cached by the tree's content)
     return scenario, chosen, overrides
 
 
+def overrides_of(set) -> dict[str, Override]:
+    """Overrides from a mapping of name -> value (the API) or "NAME=VALUE" strings (--set)."""
+    if isinstance(set, Mapping):
+        return {k: Override(k, v, f"set {k}={v}", Location(None, path=f"set {k}")) for k, v in set.items()}
+    return parse_set(set or [])
+
+
 def _run(tree: Tree, method, scenario: Scenario, values, results, warnings, assumptions) -> Run:
+    warnings = [*warnings, *plausible.entry_warnings(tree.schemas, scenario.entities, method)]
     table = {}
     for name in method.formulas:  # file order, which is the order a reader expects
         f = method.formulas[name]
@@ -266,7 +283,7 @@ def _sample(method, order, values: dict[str, Value], n: int, seed) -> dict:
     return {"samples": n, "seed": seed, "inputs": described, "results": uncertainty.summarise(results, draws)}
 
 
-def _optimize(tree: Tree, methods, wanted) -> list:
+def optimize(tree: Tree, methods, wanted) -> list:
     """The methodologies with each wanted optimization applied, in order, to those it covers."""
     for name, where in wanted:
         opt = tree.optimization(name, where)
@@ -278,7 +295,7 @@ def _optimize(tree: Tree, methods, wanted) -> list:
     return methods
 
 
-def _check_names(methods, overrides: dict[str, Override]) -> None:
+def check_names(methods, overrides: dict[str, Override]) -> None:
     known = {name for m in methods for name in m.names()}
     problems = []
     for name, override in overrides.items():

@@ -197,3 +197,51 @@ def _load(content: bytes, shown: str, path: Path, kind: str, schemas) -> Doc:
     doc = load_bytes(content, shown, path)
     schemas.validate(doc, kind)
     return doc
+
+
+# ---- small verdicts (engine.verify): a JSON object kept under a content hash
+
+
+VERDICT_BYTES = 65536  # a verdict is a few hundred bytes; anything larger is not one of ours
+
+
+def read_verdict(key: str) -> dict | None:
+    """The verdict stored under `key` (a hex digest), or None: absent, the cache off, or an entry that is not a
+    small regular file holding a JSON object with this key. Links are not followed and nothing blocks."""
+    import stat
+
+    folder = directory()
+    if folder is None:
+        return None
+    flags = os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_NONBLOCK", 0)
+    try:
+        fd = os.open(folder / f"verdict-{key}.json", flags)
+    except OSError:
+        return None
+    try:
+        if not stat.S_ISREG(os.fstat(fd).st_mode):
+            return None
+        raw = os.read(fd, VERDICT_BYTES + 1)
+        if len(raw) > VERDICT_BYTES:
+            return None
+        data = json.loads(raw.decode("utf-8"))
+    except (OSError, ValueError):
+        return None
+    finally:
+        os.close(fd)
+    return data if isinstance(data, dict) and data.get("key") == key else None
+
+
+def write_verdict(key: str, verdict: dict) -> None:
+    """Store `verdict` under `key` (through engine.safefile); a cache that cannot be written is ignored."""
+    from .errors import ImpactError
+    from .safefile import write_text
+
+    folder = directory()
+    if folder is None:
+        return
+    try:
+        folder.mkdir(mode=0o700, parents=True, exist_ok=True)
+        write_text(folder / f"verdict-{key}.json", json.dumps({**verdict, "key": key}))
+    except (OSError, ImpactError):
+        pass

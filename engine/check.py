@@ -4,7 +4,8 @@ Three passes, each adding findings to one `Report`:
 
 1. files: every formulas file, optimization, catalog, benchmark table and scenario is loaded and validated
    against its schema (engine.tree, engine.schema), one by one, so a broken file is reported beside the
-   problems of the others and never as a traceback;
+   problems of the others and never as a traceback; catalog values outside the plausible range their schema
+   declares, or inconsistent within their entry, are errors too (engine.plausible);
 2. methodologies: each formulas file that loaded is parsed into its graph (undefined names, cycles), each
    optimization is applied to the methodologies it covers, and every variant is checked: its declared units
    are known, its formulas are dimensionally right and not off by a factor (engine.units.check_units), and
@@ -25,7 +26,7 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass, field, replace
 
-from . import expect, golden
+from . import expect, golden, plausible
 from .api import run
 from .errors import ImpactError, Location, Problem, display_path, suggest
 from .methodology import Methodology, apply, parse_optimization
@@ -139,6 +140,7 @@ def _catalogs(tree: Tree, report: Report) -> bool:
         report.add("error", "schema", exc.problems)
         return False
     report.add("error", "schema", uncertain_problems(catalogs))
+    report.add("error", "plausible", plausible.catalog_problems(tree.schemas, catalogs))
     return True
 
 

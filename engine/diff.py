@@ -22,6 +22,7 @@ import contextlib
 import dataclasses
 import io
 import math
+import os
 import subprocess
 import tarfile
 import tempfile
@@ -33,7 +34,7 @@ import numpy as np
 from . import diff_why
 from .api import Result, Run, run
 from .errors import ImpactError, Location, Problem, display_path, suggest
-from .tree import Tree
+from .tree import ROOT_ENV, Tree
 from .units import UnitProblem, convert
 
 UNCHANGED = 1e-12  # a relative change at most this is rounding, not a change
@@ -125,13 +126,10 @@ def diff(base: str, head: str | None = None, root: str | None = None) -> Diff:
 
 
 def working_root(root: str | None, head: str | None) -> Path:
-    """The working tree: --root, else HEAD when it is a directory, else the current directory when it holds
-    a tree, else the shipped one ($IMPACT_ROOT arrives as --root)."""
-    if root is None and head is not None and Path(head).expanduser().is_dir():
+    """The working tree: --root, else $IMPACT_ROOT, else HEAD when it is a directory, else the current
+    directory when it holds a tree, else the shipped one (engine.tree.locate)."""
+    if root is None and not os.environ.get(ROOT_ENV) and head is not None and Path(head).expanduser().is_dir():
         root = head
-    cwd = Path.cwd()
-    if root is None and (cwd / "formulas").is_dir() and (cwd / "catalogs").is_dir():
-        root = cwd
     return Tree(root).root
 
 

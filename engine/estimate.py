@@ -75,6 +75,22 @@ def price_of(row: dict, basis: str) -> float | None:
     return None if price_in is None or price_out is None else (3 * price_in + price_out) / 4
 
 
+def parse_price(raw: str | None, option: str) -> float | None:
+    """A price a person typed (--price-in 2.5), read by engine.numbers: a positive, finite number."""
+    from .numbers import NumberProblem, parse
+
+    if raw is None:
+        return None
+    where = Location(None, path=f"{option} {raw}")
+    try:
+        price = parse(raw)
+    except NumberProblem as exc:
+        raise ImpactError(Problem(where, str(exc), "a positive price in USD per million tokens, such as 2.5")) from None
+    if price <= 0:
+        raise ImpactError(Problem(where, f"{price:g} is not positive", "a positive price in USD per million tokens"))
+    return price
+
+
 def known_size(row: dict) -> float | None:
     """Active parameters in billions when published (or a size tier's midpoint); else None."""
     basis = row.get("params_basis") or ""
@@ -134,8 +150,9 @@ def estimate(tree: Tree, offers: list[tuple[str, float]], basis: str = "input", 
     table = fits(load_prices(tree), basis, exclude)
     predictions = []
     for provider, price in offers:
-        if not price or price <= 0:
-            raise ImpactError(Problem(where, f"the {basis} price of {provider} is {price!r}", "a positive price"))
+        if isinstance(price, bool) or not isinstance(price, (int, float)) or not math.isfinite(price) or price <= 0:
+            raise ImpactError(Problem(where, f"the {basis} price of {provider} is {price!r}",
+                                      "a positive, finite price in USD per million tokens"))  # fmt: skip
         fit = table.get(provider, table["*"])
         ln_p, se = fit.predict(price)
         predictions.append({"provider": provider, "fit": "own" if fit.name == provider else "pooled",

@@ -9,7 +9,8 @@
 
 `evaluate_frame(frame, scenario)` reads the frame's columns exactly as `impact batch` reads a log's (scenario
 keys, request fields, any input or formula name, `requests` as a weight) and returns a DataFrame with the
-same index and one float column per result, named `methodology.result` (units in `.attrs["units"]`). A
+same index and one float column per headline result of each methodology (`results=` picks others), named
+`methodology.result` (units in `.attrs["units"]`). A
 mapping of column arrays gives a dict of arrays instead. Each worker process opens the tree and the scenario
 once (cached by their paths) and resolves each combination of choices once. A bad row raises ImpactError
 naming its position in the partition; clean the data first, or filter with `impact batch --skip-bad-rows`.

@@ -94,7 +94,10 @@ def comparison_rows(comparison, show=number) -> list[dict]:
     base = comparison.methodologies[0]
     rows = []
     for row in comparison.rows:
-        out = {"quantity": LABELS.get(row["quantity"], row["quantity"]), "unit": row["unit"]}
+        out = {"quantity": LABELS.get(row["quantity"], row["quantity"])}
+        if "point" in row:  # a sweep: one row per quantity and point, labelled with the swept values
+            out[_point_header(comparison)] = ", ".join(_shown(v) for v in row["point"].values())
+        out["unit"] = row["unit"]
         for m in comparison.methodologies:
             value = row["values"][m]
             out[m] = "" if value is None else show(value)
@@ -107,7 +110,17 @@ def comparison_rows(comparison, show=number) -> list[dict]:
 
 def comparison_columns(comparison) -> list[str]:
     base = comparison.methodologies[0]
-    return ["quantity", "unit", *comparison.methodologies, *(f"{m} / {base}" for m in comparison.methodologies[1:])]
+    point = [_point_header(comparison)] if comparison.points else []
+    return ["quantity", *point, "unit", *comparison.methodologies,
+            *(f"{m} / {base}" for m in comparison.methodologies[1:])]  # fmt: skip
+
+
+def _point_header(comparison) -> str:
+    return ", ".join(comparison.points)
+
+
+def _shown(value) -> str:
+    return number(value) if isinstance(value, float) else str(value)
 
 
 def memory_matrix(rows: list[dict], suffix: str, unit: str) -> tuple[list[dict], list[str]]:

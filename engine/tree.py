@@ -1,7 +1,9 @@
 """A methodology tree: the folder that holds `formulas/`, `catalogs/` and `schemas/`.
 
-The shipped tree is the installed package itself; `--root DIR` or the `IMPACT_ROOT` environment variable
-points at a user's own. A tree missing `schemas/` uses the shipped schemas. Files are read on first use,
+The shipped tree is the installed package itself. Which tree a command uses is one rule (`locate`): `--root
+DIR`, then the `IMPACT_ROOT` environment variable, then the current directory when it holds `formulas/` and
+`catalogs/` (a user working in their own tree), then the shipped one. A tree missing `schemas/` uses the
+shipped schemas. Files are read on first use,
 validated against their schema, and kept: catalogs as entries that remember their file and line, formula
 files as parsed `Methodology` objects. Nothing is read at import time.
 
@@ -23,6 +25,23 @@ from .schema import Schemas
 
 SHIPPED_ROOT = Path(__file__).resolve().parent.parent
 ROOT_ENV = "IMPACT_ROOT"
+
+
+def locate(root: str | os.PathLike | None = None) -> tuple[Path, str]:
+    """The methodology tree to use and how it was found: `root` (--root), then $IMPACT_ROOT, then the current
+    directory when it holds formulas/ and catalogs/, then the shipped tree. `how` is "--root", "$IMPACT_ROOT",
+    "the current directory" or "shipped"; the path is not checked here (Tree does that)."""
+    if root:
+        return Path(root).expanduser(), "--root"
+    if os.environ.get(ROOT_ENV):
+        return Path(os.environ[ROOT_ENV]).expanduser(), f"${ROOT_ENV}"
+    try:
+        cwd = Path.cwd()
+    except OSError:  # the current directory was removed
+        cwd = None
+    if cwd is not None and (cwd / "formulas").is_dir() and (cwd / "catalogs").is_dir():
+        return cwd, "the current directory"
+    return SHIPPED_ROOT, "shipped"
 
 
 @dataclass
@@ -73,8 +92,8 @@ class Tree:
     """The formulas, catalogs and schemas of one methodology root."""
 
     def __init__(self, root: str | os.PathLike | None = None):
-        chosen = root or os.environ.get(ROOT_ENV) or SHIPPED_ROOT
-        self.root = Path(chosen).expanduser().resolve()
+        chosen, self.found = locate(root)
+        self.root = chosen.resolve()
         if not self.root.is_dir():
             given = f"--root {root}" if root else f"{ROOT_ENV}={os.environ.get(ROOT_ENV)}"
             raise ImpactError(Problem(Location(None, path=given), f"{display_path(self.root)} is not a directory",

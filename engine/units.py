@@ -10,6 +10,7 @@ mass of anything else, and `common_year` (365 days: use lives of 8760 h a year, 
 from __future__ import annotations
 
 import math
+import re
 from functools import lru_cache
 
 DEFINITIONS = """
@@ -40,8 +41,21 @@ def registry():
     return ureg
 
 
+MAX_UNIT_TEXT = 100
+_EXPONENT = re.compile(r"(?:\*\*|\^)\s*\(?\s*[+-]?\d{1,2}\s*\)?(?![\d.eE])")
+_TOWER = re.compile(r"(?:\*\*|\^)[^*/^]*(?:\*\*|\^)")
+
+
 def parse_unit(text: str):
-    """The pint unit for a declared unit string ('' means dimensionless)."""
+    """The pint unit for a declared unit string ('' means dimensionless). Text that could make pint compute
+    for ever is refused first: more than MAX_UNIT_TEXT characters, an exponent other than a small whole number,
+    or a tower of exponents (`10**10**10`, which pint would evaluate as a Python integer)."""
+    if not isinstance(text, str):
+        raise UnitProblem(f"{text!r} is not a unit name")
+    exponents = len(re.findall(r"\*\*|\^", text))
+    if len(text) > MAX_UNIT_TEXT or _TOWER.search(text) or len(_EXPONENT.findall(text)) != exponents:
+        shown = text if len(text) <= 40 else text[:37] + "..."
+        raise UnitProblem(f"'{shown}' is not a unit impact reads (exponents are small whole numbers, such as mm**2)")
     ureg = registry()
     try:
         return ureg.Unit(text) if text.strip() else ureg.dimensionless
@@ -210,7 +224,7 @@ def _walk(node, env, ureg):
         args = [_walk(a, env, ureg) for a in node.args]
         if name == "where":
             _same(args[1], args[2], "chooses between", ureg)
-            return args[1]
+            return args[2] if _zero(args[1]) else args[1]
         if name in ("minimum", "maximum"):
             _same(args[0], args[1], f"takes the {name} of", ureg)
             a, b = args
@@ -241,6 +255,11 @@ def _dimensionless(value) -> bool:
 
 def _number(value) -> float:
     return float(value.to("dimensionless").magnitude) if hasattr(value, "to") else float(value)
+
+
+def _zero(value) -> bool:
+    """A bare 0 (a literal, not a quantity): it has every dimension, so `where(n > 0, E / n, 0)` is right."""
+    return not hasattr(value, "dimensionality") and float(value) == 0
 
 
 def _same(a, b, verb: str, ureg) -> None:

@@ -17,6 +17,7 @@ Each line: the number of rows, the median ratio predicted / measured, and the me
 from __future__ import annotations
 
 from dataclasses import dataclass
+from pathlib import Path
 
 import numpy as np
 
@@ -174,20 +175,44 @@ def batch1_terms(tree: Tree) -> dict:
 
 
 def require_matplotlib(path: str):
-    """matplotlib, or a clear error naming the extra that installs it."""
+    """matplotlib, or a clear error naming the extra that installs it; and `path` a file it can write (a new
+    file in an existing folder or a regular file, engine.safefile) in a format it knows, so that a bad --plot
+    fails before anything is computed."""
+    from .errors import ImpactError, Location, Problem
+    from .safefile import check_target
+
+    where = Location(None, path=f"--plot {path}")
     try:
         import matplotlib
     except ImportError:
-        from .errors import ImpactError, Location, Problem
-
-        raise ImpactError(Problem(Location(None, path=f"--plot {path}"), "matplotlib is not installed",
+        raise ImpactError(Problem(where, "matplotlib is not installed",
                                   'the plot extra: pip install "impact-llm[plot]"')) from None  # fmt: skip
+    check_target(path, where)
+    from matplotlib.backend_bases import FigureCanvasBase
+
+    known = FigureCanvasBase.get_supported_filetypes()
+    if _format(path) not in known:
+        raise ImpactError(Problem(where, f"matplotlib cannot write a '.{_format(path)}' file",
+                                  "a file name ending in " + ", ".join(f".{k}" for k in sorted(known))))  # fmt: skip
     return matplotlib
 
 
 def _unit(quantity: str) -> str:
     """'t_hat, held out by model (s)' -> 's'."""
     return quantity.rsplit("(", 1)[1].rstrip(")") if quantity.endswith(")") else ""
+
+
+def _format(path: str) -> str:
+    return Path(path).suffix[1:].lower() or "png"
+
+
+def save_figure(fig, path: str, dpi: int) -> None:
+    """Write a figure through engine.safefile: whole or not at all, never onto a link, directory or device."""
+    from .errors import Location
+    from .safefile import replacing
+
+    with replacing(path, Location(None, path=f"--plot {path}"), binary=True) as fh:
+        fig.savefig(fh, format=_format(path), dpi=dpi)
 
 
 def plot(data: list[Dataset], path: str) -> None:
@@ -241,5 +266,7 @@ def plot(data: list[Dataset], path: str) -> None:
     fig.tight_layout()
     out = io.BytesIO()
     fig.savefig(out, format="png", dpi=100)
+
+    save_figure(fig, path, 110)
     plt.close(fig)
     write_bytes(path, out.getvalue(), where)

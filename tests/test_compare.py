@@ -83,3 +83,66 @@ def test_unknown_methodology_is_suggested(runner):
     assert result.exit_code == 1
     assert result.stderr == ("--methodology scope: unknown methodology 'scope'; expected one of llm_bench, memory, "
                              "scope3, serving\n  hint: did you mean 'scope3'?\n")  # fmt: skip
+
+
+SWEEP = str(REPO / "scenarios" / "sweep-output-length.yaml")
+CHATBOT = str(REPO / "scenarios" / "chatbot-llama70b-h100.yaml")
+
+
+def test_a_sweep_gives_one_row_per_point(runner):
+    """It used to print point 1 and say nothing of the other five."""
+    both = ["--methodology", "scope3", "--methodology", "llm_bench"]
+    data = json.loads(runner.invoke(main, ["compare", SWEEP, *both, "--format", "json"]).stdout)
+    args = ["run", SWEEP, *both, "--format", "json"]
+    run = json.loads(runner.invoke(main, args).stdout)["runs"]
+    energy = {r["methodology"]: r["results"]["E" if r["methodology"] == "scope3" else "energy"]["value"] for r in run}
+    rows = [r for r in data["rows"] if r["quantity"] == "energy"]
+    assert len(rows) == 6 and data["points"]["count"] == 6
+    assert [r["values"]["scope3"] for r in rows] == energy["scope3"]  # every point, in the sweep's order
+    assert [r["values"]["llm_bench"] for r in rows] == energy["llm_bench"]
+    assert [r["point"] for r in rows][:2] == [{"output_tokens": 100.0, "hardware": "h100-sxm"},
+                                              {"output_tokens": 100.0, "hardware": "a100-sxm-80gb"}]  # fmt: skip
+    per_1k = [r for r in data["rows"] if r["quantity"] == "energy_per_1k_output_tokens"]
+    assert per_1k[4]["values"]["scope3"] == pytest.approx(energy["scope3"][4] / 10000 * 1000)  # 10k tokens out
+    table = runner.invoke(main, ["compare", SWEEP, *both]).stdout
+    assert "output_tokens, hardware" in table and "10000, a100-sxm-80gb" in table
+    rows = list(csv.DictReader(io.StringIO(runner.invoke(main, ["compare", SWEEP, *both, "--format", "csv"]).stdout)))
+    assert len(rows) == 5 * 6 * 2  # quantities x points x methodologies (llm_bench has no emissions: empty)
+    assert [r["value"] for r in rows if r["methodology"] == "llm_bench" and r["quantity"] == "water"] == [""] * 6
+    assert rows[0]["output_tokens"] == "100.0" and rows[0]["hardware"] == "h100-sxm"
+
+
+def test_with_and_without_an_optimization_is_one_command(runner):
+    args = ["compare", CHATBOT, "--methodology", "scope3", "--methodology", "scope3+speculative-decoding"]
+    data = json.loads(runner.invoke(main, [*args, "--format", "json"]).stdout)
+    assert data["methodologies"] == ["scope3", "scope3+speculative-decoding"]
+    fast = json.loads(runner.invoke(main, ["run", CHATBOT, "--methodology", "scope3", "--optimization",
+                                           "speculative-decoding", "--format", "json"]).stdout)["runs"][0]  # fmt: skip
+    energy = next(r for r in data["rows"] if r["quantity"] == "energy")
+    assert energy["values"]["scope3+speculative-decoding"] == fast["results"]["E"]["value"]
+    assert energy["ratios"]["scope3+speculative-decoding"] == pytest.approx(
+        fast["results"]["E"]["value"] / energy["values"]["scope3"])  # fmt: skip
+    table = runner.invoke(main, args).stdout
+    assert "scope3+speculative-decoding / scope3" in table  # the ratio column is not cropped
+
+
+def test_an_optimization_shows_in_the_column_name(runner):
+    args = ["compare", CHATBOT, "--methodology", "scope3", "--methodology", "llm_bench", "--optimization", "batching"]
+    data = json.loads(runner.invoke(main, [*args, "--format", "json"]).stdout)
+    assert data["methodologies"] == ["scope3+batching", "llm_bench"]  # batching covers scope3 only
+
+
+@pytest.mark.parametrize("args, message", [
+    (["--methodology", "llm_bench+batching"], "--methodology llm_bench+batching: optimization 'batching' does not "
+     "apply to 'llm_bench'; expected an optimization for llm_bench (impact methodologies)"),
+    (["--methodology", "scope3+batchin"], "--methodology scope3+batchin: unknown optimization 'batchin'; expected one "
+     "of batching, kv-cache-fp8, speculative-decoding\n  hint: did you mean 'batching'?"),
+    (["--methodology", "scope3", "--methodology", "scope3"], "--methodology scope3: the column 'scope3' is compared "
+     "twice; expected each methodology and optimizations once"),
+    (["--methodology", "scope3", "--optimization", "kv-cache-fp8"], "--optimization kv-cache-fp8: optimization "
+     "'kv-cache-fp8' applies to none of the columns compared (scope3); expected a methodology among memory"),
+])  # fmt: skip
+def test_columns_that_cannot_be_compared_are_one_line(runner, args, message):
+    result = runner.invoke(main, ["compare", CHATBOT, *args])
+    assert result.exit_code == 1 and result.stdout == ""
+    assert result.stderr == message + "\n"

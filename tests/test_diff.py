@@ -262,13 +262,14 @@ def test_base_as_a_git_revision_of_a_subfolder(tmp_path, monkeypatch, runner):
     expected = (
         "HEAD:tree/formulas/memory.yaml:7:17: $.schema_version: schema_version 2 is not supported; expected one of 1"
     )
-    assert result.stderr == expected + "\n"
+    note = f"impact: using the methodology tree {work.resolve()} (from the current directory)\n"  # found, not named
+    assert result.stderr == note + expected + "\n"
     result = runner.invoke(main, ["diff", "HEAD~1"])  # the working tree, by its own path
-    assert result.stderr == expected.replace("HEAD:tree/", "") + "\n"
+    assert result.stderr == note + expected.replace("HEAD:tree/", "") + "\n"
     assert not list(tmp_path.glob("impact-diff-*"))
     bad = runner.invoke(main, ["diff", "mian"])
     assert bad.exit_code == 1 and "Traceback" not in bad.stderr
-    assert bad.stderr == (f"BASE mian: 'mian' is neither a directory nor a revision of the git repository at "
+    assert bad.stderr == note + (f"BASE mian: 'mian' is neither a directory nor a revision of the git repository at "
                           f"{repo.resolve()}; expected a directory holding formulas/ and catalogs/, or a git revision "
                           "such as main, HEAD~1 or a commit hash\n  hint: did you mean 'main'?\n")  # fmt: skip
 

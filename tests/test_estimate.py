@@ -79,9 +79,30 @@ def test_a_scenario_naming_an_api_model_uses_and_marks_the_estimate(runner):
     (["--provider", "openai", "--basis", "blend", "--price-in", "2"],
      "--basis blend: no price given; expected --price-in and --price-out or --model\n"),
     (["--provider", "openai", "--price-in", "-1"],
-     "--provider openai: the input price of openai is -1.0; expected a positive price\n"),
+     "--price-in -1: -1 is not positive; expected a positive price in USD per million tokens\n"),
+    (["--price-in", "nan"],  # it used to print "nanB"
+     "--price-in nan: 'nan' is not a finite number; expected a positive price in USD per million tokens, such as "
+     "2.5\n"),
+    (["--price-in", "1e999"],
+     "--price-in 1e999: '1e999' is not a finite number; expected a positive price in USD per million tokens, such "
+     "as 2.5\n"),
 ])  # fmt: skip
 def test_errors(runner, args, expected):
     result = runner.invoke(main, ["estimate-params", *args])
     assert result.exit_code == 1
     assert result.stderr == expected
+
+
+def test_the_provider_defaults_to_the_pooled_fit(runner):
+    """`estimate-params --price-in 2.5` used to fail on a missing --provider; it means --provider any."""
+    plain = runner.invoke(main, ["estimate-params", "--price-in", "2.5", "--format", "json"])
+    named = runner.invoke(main, ["estimate-params", "--price-in", "2.5", "--provider", "any", "--format", "json"])
+    assert plain.exit_code == 0 and plain.stdout == named.stdout
+    assert json.loads(plain.stdout)["provider"] == "any"
+
+
+def test_a_non_finite_price_is_refused_by_the_engine_too(tree):
+    from impact.engine import ImpactError
+
+    with pytest.raises(ImpactError, match="the input price of openai is nan; expected a positive, finite price"):
+        estimate(tree, [("openai", float("nan"))])

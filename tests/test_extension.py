@@ -93,7 +93,41 @@ formulas:
     assert compared["methodologies"] == ["scope3", "serving", "llm_bench", "roofline"]
 
 
+PRUNING = """kind: optimization
+schema_version: 1
+optimization: pruning
+version: "0.1.0"
+description: Structured pruning removes a share of the parameters.
+applies_to:
+  scope3:
+    inputs:
+      kept: {unit: "", description: Share of the parameters kept., default: 0.5, on_missing: assume}
+    formulas:
+      t_in: {expr: 2 * P_m * kept * n_in / A_f, unit: s, description: Prefill of the rest., extensive: true}
+      t_out: {expr: b * P_m * kept * n_out / A_bw, unit: s, description: Decode of the rest., extensive: true}
+  memory:
+    inputs:
+      kept: {unit: "", description: Share of the parameters kept., default: 0.5, on_missing: assume}
+    formulas:
+      weights: {expr: P_total * kept * bytes_per_weight / B_per_GB, unit: GB, description: Weights kept.}
+"""
+
+
 def test_a_new_optimization(runner, tree_copy):
+    (tree_copy / "formulas" / "optimizations" / "pruning.yaml").write_text(PRUNING)
+    (tree_copy / "s.yaml").write_text(SCENARIO.format(model="llama-2-7b", accelerator="h100-sxm"))
+    plain = {r["methodology"]: r for r in invoke(runner, tree_copy, "run", "s.yaml")["runs"]}
+    (tree_copy / "s.yaml").write_text(SCENARIO.format(model="llama-2-7b", accelerator="h100-sxm")
+                                      + "optimizations: [pruning]\n")  # fmt: skip
+    runs = {r["methodology"]: r for r in invoke(runner, tree_copy, "run", "s.yaml")["runs"]}
+    assert runs["scope3"]["optimizations"] == ["pruning"]
+    assert runs["scope3"]["results"]["t_in"]["value"] == pytest.approx(plain["scope3"]["results"]["t_in"]["value"] / 2)
+    assert runs["memory"]["results"]["weights"]["value"] == pytest.approx(6.74e9 / 2 * 2 / 1e9)  # fp16: 2 B each
+
+
+def test_an_optimization_with_a_wrong_binding_scale_does_not_run(runner, tree_copy):
+    """Halving the parameters through `scale: 5.0e8` is a unit slip (Gparameter -> parameter is 1e9): a run
+    refuses it as impact check does, at the scale's line, instead of computing with it."""
     (tree_copy / "formulas" / "optimizations" / "pruning.yaml").write_text("""kind: optimization
 schema_version: 1
 optimization: pruning
@@ -102,17 +136,17 @@ description: Structured pruning removes a share of the parameters.
 applies_to:
   scope3:
     inputs:
-      P_m: {unit: parameter, description: Parameters left after pruning., from: model.active_params_b, scale: 5.0e8}
-  memory:
-    inputs:
-      P_total: {unit: parameter, description: Parameters left after pruning., from: model.total_params_b, scale: 5.0e8}
+      P_m: {unit: parameter, description: Parameters left., from: model.active_params_b, scale: 5.0e8}
 """)
     (tree_copy / "s.yaml").write_text(SCENARIO.format(model="llama-2-7b", accelerator="h100-sxm")
                                       + "optimizations: [pruning]\n")  # fmt: skip
-    runs = {r["methodology"]: r for r in invoke(runner, tree_copy, "run", "s.yaml")["runs"]}
-    assert runs["scope3"]["optimizations"] == ["pruning"]
-    assert runs["scope3"]["inputs"]["P_m"]["value"] == pytest.approx(6.74e9 / 2)
-    assert runs["memory"]["results"]["weights"]["value"] == pytest.approx(6.74e9 / 2 * 2 / 1e9)
+    result = runner.invoke(main, ["run", "s.yaml", "--root", str(tree_copy)])
+    assert result.exit_code == 1 and result.stdout == ""
+    assert result.stderr == (
+        "formulas/optimizations/pruning.yaml:9:97: $.applies_to.scope3.inputs.P_m.scale: input 'P_m' in "
+        "'parameter' (dimensionless) reads model.active_params_b, declared in 'Gparameter' (dimensionless), with "
+        "scale 5e+08; converting 'Gparameter' to 'parameter' needs 1e+09; expected scale: 1e+09\n"
+    )
 
 
 @pytest.mark.parametrize("scenario", ["chatbot-llama70b-h100", "rag-long-context"])

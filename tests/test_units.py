@@ -77,3 +77,18 @@ def test_a_formula_that_divides_by_a_zero_constant_is_a_problem_not_a_crash(tree
     constants = {**method.constants, "s_per_h": replace(method.constants["s_per_h"], value=0.0)}
     problems = check_units(replace(method, constants=constants))
     assert any("cannot be evaluated on sample values (float division by zero)" in p.message for p in problems)
+
+
+@pytest.mark.parametrize("text", ["10**10**10", "W**10**10", "W^9^9", "W**123", "W**1e9", "W" * 101])
+def test_unit_text_that_could_make_pint_compute_for_ever_is_refused(text):
+    from impact.engine.units import parse_unit
+
+    with pytest.raises(UnitProblem, match="is not a unit impact reads"):
+        parse_unit(text)
+
+
+@pytest.mark.parametrize("text", ["W", "mm**2", "W**2*s**-2", "gCO2e/kWh", "s^-1", "1/s", ""])
+def test_ordinary_units_still_read(text):
+    from impact.engine.units import parse_unit
+
+    parse_unit(text)

@@ -51,11 +51,14 @@ def runs(runs) -> str:
 def comparison(comparison) -> str:
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\n")
-    writer.writerow(["scenario", "quantity", "unit", "methodology", "value", "ratio_to_" + comparison.methodologies[0]])
+    swept = list(comparison.points or [])  # a sweep: a column per swept key
+    writer.writerow(["scenario", *swept, "quantity", "unit", "methodology", "value",
+                     "ratio_to_" + comparison.methodologies[0]])  # fmt: skip
     for row in comparison.rows:
+        at = [row["point"][k] for k in swept]
         for m in comparison.methodologies:
             value, ratio = row["values"][m], row["ratios"][m]
-            writer.writerow([comparison.scenario.name, row["quantity"], row["unit"], m,
+            writer.writerow([comparison.scenario.name, *at, row["quantity"], row["unit"], m,
                              "" if value is None else repr(value), "" if ratio is None else repr(ratio)])  # fmt: skip
     return out.getvalue()
 
