@@ -201,11 +201,10 @@ def plot(runs, path: str, x: str | None, y: str | None) -> None:
     """A result (default: the headline energy) against a swept key, one line per combination of the other
     swept values, a colour each (by accelerator when the hardware is swept), log axes where values span two
     decades, units on both axes. Written through engine.safefile."""
-    import io
 
     from .errors import Location
-    from .safefile import check_target, write_bytes
-    from .validate import require_matplotlib
+    from .safefile import check_target
+    from .validate import require_matplotlib, save_figure
 
     where = Location(None, path=f"--plot {path}")
     first = runs[0]
@@ -247,10 +246,8 @@ def plot(runs, path: str, x: str | None, y: str | None) -> None:
     if others:
         ax.legend(fontsize=9, frameon=False)
     fig.tight_layout()
-    out = io.BytesIO()
-    fig.savefig(out, format="png", dpi=120)
+    save_figure(fig, path, 120)
     plt.close(fig)
-    write_bytes(path, out.getvalue(), where)
 
 
 def _short(value) -> str:

@@ -219,10 +219,9 @@ def plot(data: list[Dataset], path: str) -> None:
     """Predicted against measured, a panel per dataset in a grid of two columns (log axes where the values span
     decades), one colour per accelerator across every panel and one legend for all, the y = x line and a
     factor-of-two band. Written through engine.safefile."""
-    import io
 
     from .errors import Location
-    from .safefile import check_target, write_bytes
+    from .safefile import check_target
 
     where = Location(None, path=f"--plot {path}")
     check_target(path, where)
@@ -264,9 +263,5 @@ def plot(data: list[Dataset], path: str) -> None:
                 plt.Line2D([], [], color="grey", linestyle="--", label="a factor of 2 off")]  # fmt: skip
     spare[0].legend(handles=handles, loc="center", ncol=2, frameon=False, title="accelerator")
     fig.tight_layout()
-    out = io.BytesIO()
-    fig.savefig(out, format="png", dpi=100)
-
-    save_figure(fig, path, 110)
+    save_figure(fig, path, 100)
     plt.close(fig)
-    write_bytes(path, out.getvalue(), where)

@@ -139,5 +139,5 @@ formulas:
 """
     found = units.check_units(parse(load_text(text, "z.yaml"), "z.yaml"))
     assert [p.message for p in found] == [
-        "formula 'bad': it chooses between Wh and token, which have different dimensions"
+        "formula 'bad': it chooses between energy (Wh) and a pure number, which have different dimensions"
     ]

@@ -191,9 +191,12 @@ def sweep(runs, width: int = 80, units: str = "si") -> list:
 def comparison(result, width: int = 80) -> list:
     """Methodologies side by side: one column of values each, then each one's ratio to the first."""
     rows, columns = report.comparison_rows(result, figure), report.comparison_columns(result)
-    cols = [Col("quantity", [r["quantity"] for r in rows], justify="left", wrap=True, min_width=16),
-            Col("unit", [r["unit"] for r in rows], justify="left")]  # fmt: skip
-    for c in columns[2:]:
+    cols = [Col("quantity", [r["quantity"] for r in rows], justify="left", wrap=True, min_width=16)]
+    first = columns.index("unit")
+    for c in columns[1:first]:  # a sweep: the swept values of each row's point
+        cols.append(Col(c, [r[c] for r in rows], justify="left", wrap=True, name=c))
+    cols.append(Col("unit", [r["unit"] for r in rows], justify="left"))
+    for c in columns[first + 1 :]:
         ratio = " / " in c
         cols.append(Col(c.replace(" / ", "\n/ ") if ratio else c, [r[c] for r in rows], drop=1 if ratio else 0,
                         name=c))  # fmt: skip
