@@ -110,7 +110,8 @@ class Doc:
         return self.loc(parts)
 
 
-def _kind(mode: int) -> str:
+def file_kind(mode: int) -> str:
+    """What a file that is not a regular one is, for messages: 'a directory', 'a FIFO (named pipe)', ..."""
     if stat.S_ISDIR(mode):
         return "a directory"
     if stat.S_ISFIFO(mode):
@@ -139,7 +140,7 @@ def read_regular(path: str | Path, shown: str | None = None, limit: int = MAX_BY
     try:
         info = os.fstat(fd)
         if not stat.S_ISREG(info.st_mode):
-            kind = _kind(info.st_mode)
+            kind = file_kind(info.st_mode)
             shown_kind = kind if kind in ("a directory", "not a regular file") else f"{kind}, not a regular file"
             raise ImpactError(Problem(where, f"is {shown_kind}", expected))
         if info.st_size > limit:

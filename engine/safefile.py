@@ -24,6 +24,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 from .errors import ImpactError, Location, Problem
+from .loader import file_kind
 
 EXPECTED = "a new file in an existing folder, or an existing regular file to replace"
 _LIVE: set[str] = set()  # temporary files being written, removed if a signal ends the process
@@ -46,7 +47,7 @@ def check_target(path: str | os.PathLike, where: Location | None = None) -> Path
         elif stat.S_ISDIR(mode):
             what = "a directory"
         elif not stat.S_ISREG(mode):
-            what = "a " + _special(mode) + ", not a regular file"
+            what = file_kind(mode) + ", not a regular file"
         else:
             what = None
         if what:
@@ -55,16 +56,6 @@ def check_target(path: str | os.PathLike, where: Location | None = None) -> Path
     if not folder.is_dir():
         raise ImpactError(Problem(where, f"the folder {folder} does not exist", EXPECTED))
     return path
-
-
-def _special(mode: int) -> str:
-    if stat.S_ISFIFO(mode):
-        return "FIFO (named pipe)"
-    if stat.S_ISCHR(mode) or stat.S_ISBLK(mode):
-        return "device"
-    if stat.S_ISSOCK(mode):
-        return "socket"
-    return "special file"
 
 
 @contextlib.contextmanager
