@@ -194,7 +194,7 @@ def comparison(result, width: int = 80) -> list:
     cols = [Col("quantity", [r["quantity"] for r in rows], justify="left", wrap=True, min_width=16)]
     first = columns.index("unit")
     for c in columns[1:first]:  # a sweep: the swept values of each row's point
-        cols.append(Col(c, [r[c] for r in rows], justify="left", wrap=True, name=c))
+        cols.append(Col(c, [r[c] for r in rows], justify="left", name=c))
     cols.append(Col("unit", [r["unit"] for r in rows], justify="left"))
     for c in columns[first + 1 :]:
         ratio = " / " in c
