@@ -128,6 +128,8 @@ def _resolve(doc: Doc, tree: Tree) -> Scenario:
     entities["request"] = _scenario_entry(doc, "request", _request(doc), ("request",))
     entity_notes = {"serving": [], "engine": []}
     entities.update(_serving(doc, tree, deployment, entity_notes))
+    if isinstance(entities["engine"], Problem):  # only an error if a formula reads the engine (as the region)
+        missing["engine"] = entities.pop("engine")
     methods = data.get("methodology")
     if methods is None:
         methodologies = [(name, doc.loc()) for name, m in sorted(tree.methodologies().items()) if m.default]
@@ -288,7 +290,10 @@ def _serving(doc: Doc, tree: Tree, deployment: Entry, notes: dict[str, list[str]
     else:
         default = deployment.data.get("engine", "vllm")
         where = deployment.loc("engine") if "engine" in deployment.data else doc.loc()
-        engine = tree.entry("engines", default, where)
+        try:  # a tree without this engine (an older tree under impact diff) fails only a methodology reading it
+            engine = tree.entry("engines", default, where)
+        except ImpactError as exc:
+            engine = exc.problems[0]
         source = f"deployment '{deployment.id}'" if "engine" in deployment.data else "the default engine"
         notes["engine"].append(f"serving.engine: {default} ({source})")
     load = {k: given[k] for k in ("concurrency", "request_rate") if k in given}
