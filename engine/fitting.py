@@ -234,7 +234,7 @@ class Fitter:
                     parts.append(self.rows.fit_key[mask][sel])
                     continue
                 ratio = np.log(np.maximum(predicted[result][sel], 1e-30) / measured[sel])
-                parts.append(ratio / np.sqrt(sel.sum()))
+                parts.append(_robust(ratio, self.spec.get("robust_scale")) / np.sqrt(sel.sum()))
         return np.concatenate(parts) if parts else np.zeros(1)
 
     def fit(self, mask=None, start: dict | None = None, max_nfev: int = 100) -> Fit:
@@ -325,6 +325,15 @@ class Fitter:
             for r in self.targets:
                 predicted[r][test] = found[r]
         return predicted
+
+
+def _robust(ratio: np.ndarray, scale: float | None) -> np.ndarray:
+    """The residual whose square is the pseudo-Huber loss of `ratio`: about ratio**2 for |ratio| well under
+    `scale`, about 2 * scale * |ratio| beyond it, so that a few rows no physics explains (a run throttled by
+    something the table does not record) do not pull every parameter towards them. None: the ratio itself."""
+    if not scale:
+        return ratio
+    return np.sign(ratio) * scale * np.sqrt(2 * (np.sqrt(1 + (ratio / scale) ** 2) - 1))
 
 
 def summarise(rows: Rows, predicted: dict) -> dict:

@@ -65,8 +65,12 @@ def serving_by_hand(i: dict) -> dict:
     copies = shared * i["attention_replicas"]  # the shared weights, read once per copy
     prefill_bytes = i["b"] * (copies + routed * (1 - (1 - k / e) ** max(n_new, 1))) + kv_token * i["n_in"]
     fixed = i["step_overhead"] + i["tp_overhead"] * math.log2(i["N_gpu"])
+    # tensor-parallel all-reduces: two hidden-size activations a layer per token, a ring moving 2 (N - 1) / N of
+    # each message over half the link bandwidth (one direction)
+    tp_token = 2 * (i["N_gpu"] - 1) / i["N_gpu"] * 4 * width * i["act_bytes"] / (i["link_bw_gpu"] / 2 * i["eff_link"])
     t_prefill = (max(prefill_flops / (flops_per_s * i["eff_prefill"]), prefill_bytes / (bytes_per_s * i["eff_bw"]))
-                 + i["prefill_overhead"] + fixed)  # fmt: skip
+                 + n_new * tp_token + i["prefill_overhead"] + fixed)  # fmt: skip
+    batched = prefill_flops / (flops_per_s * i["eff_prefill"]) + n_new * tp_token  # a prefill inside a batch
     step_flops = 2 * i["P_m"] + 4 * width * context
 
     def step(batch):  # (compute time, step time) of a decode step of `batch` requests
@@ -74,12 +78,12 @@ def serving_by_hand(i: dict) -> dict:
             bytes_per_s * i["eff_bw"]
         )
         compute = batch * step_flops / (flops_per_s * i["eff_f"])
-        return compute, max(memory, compute) + fixed + batch * i["seq_overhead"]
+        return compute, max(memory, compute) + batch * tp_token + fixed + batch * i["seq_overhead"]
 
     rate, busy, saturated = i["request_rate"], 1.0, False
     if rate > 0:  # Little's law on the secant of latency between batch 1 and the largest batch
-        latency_1 = 2 * t_prefill + n_dec * step(1)[1]
-        latency_max = t_prefill + n_dec * step(most)[1] + most * t_prefill
+        latency_1 = t_prefill + batched + n_dec * step(1)[1]
+        latency_max = t_prefill + n_dec * step(most)[1] + most * batched
         slope = (latency_max - latency_1) / max(most - 1, 1)
         saturated = rate >= most / latency_max or 1 - rate * slope <= 0
         concurrency = most if saturated else min(rate * (latency_1 - slope) / (1 - rate * slope), most)
@@ -88,11 +92,11 @@ def serving_by_hand(i: dict) -> dict:
         concurrency = i["concurrency_given"] or most
     batch = max(concurrency / busy, 1)
     t_compute, t_step = step(batch)
-    itl = t_step + batch * t_prefill / n_dec
+    itl = t_step + batch * batched / n_dec
     latency = t_prefill + n_dec * itl
     t_server = 1 / rate if rate > 0 and not saturated else latency / concurrency
     idle = i["P_gpu_idle_given"] or i["idle_share_default"] * i["P_gpu"]
-    share = min((n_dec * min(t_compute, t_step) + batch * t_prefill) / (n_dec * itl), 1)
+    share = min((n_dec * min(t_compute, t_step) + batch * batched) / (n_dec * itl), 1)
     busy_power = idle + (i["P_gpu"] - idle) * min(i["power_base"] + i["power_compute"] * share, 1)
     charged = busy + (1 - busy) * i["idle_attribution"]  # the idle share of the group's time, when charged
     e_gpu = i["N_gpu"] * (busy * busy_power + (1 - busy) * i["idle_attribution"] * idle) * t_server / 3600

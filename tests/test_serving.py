@@ -17,7 +17,7 @@ from impact.engine import run
 
 LOCAL = str(REPO / "scenarios" / "local-7b-rtx4090.yaml")
 ROUND = ["eff_bw=0.8", "eff_f=0.5", "step_overhead=0.005", "tp_overhead=0", "seq_overhead=0", "eff_prefill=0.5",
-         "prefill_overhead=0.01", "power_base=0.6", "power_compute=0.4"]  # fmt: skip
+         "prefill_overhead=0.01", "power_base=0.6", "power_compute=0.4", "eff_link=0.5"]  # fmt: skip
 
 
 def serving(scenario, sets=(), **changes):
@@ -38,18 +38,19 @@ def test_one_request_on_a_home_gpu_by_hand():
     assert r["ttft"] == pytest.approx(0.085628, rel=1e-4)
     # a decode step reads the weights and the KV cache of the mean context, 400 + 300/2 = 550 tokens:
     #   (1.448e10 + 131,072 x 550) B / 0.8064e12 B/s = 0.018046 s, + 0.005 s = 0.023046 s
-    # itl = 0.023046 + 0.085628 / 300 (its own prefill spread over its steps) = 0.023331 s: 43 tokens/s
+    # itl = 0.023046 + 0.070628 / 300 (its own prefill's compute, 0.070628 s, spread over its steps; its reads
+    #   and fixed time are the step's own) = 0.0232814 s: 43 tokens/s
     assert r["t_step"] == pytest.approx(0.023046, rel=1e-4)
-    assert r["itl"] == pytest.approx(0.023331, rel=1e-4)
-    # latency = 0.085628 + 300 x 0.023331 = 7.085 s: seconds, not the 0.165 s of fifty-fold batching
-    assert r["latency"] == pytest.approx(7.08498, rel=1e-4)
+    assert r["itl"] == pytest.approx(0.0232814, rel=1e-4)
+    # latency = 0.085628 + 300 x 0.0232814 = 7.0701 s: seconds, not the 0.165 s of fifty-fold batching
+    assert r["latency"] == pytest.approx(7.07006, rel=1e-4)
     assert r["t_server"] == pytest.approx(r["latency"])  # one request has the GPU to itself
-    # power: idle 0.11 x 450 = 49.5 W; compute share (300 x 1.788e-4 + 0.085628) / (300 x 0.023331) = 0.0199;
-    #   busy = 49.5 + 400.5 x (0.6 + 0.4 x 0.0199) = 292.99 W; E_gpu = 292.99 W x 7.085 s / 3600 = 0.5766 Wh
-    assert r["P_gpu_busy"] == pytest.approx(292.9875, rel=1e-4)
-    assert r["E_gpu"] == pytest.approx(0.57661, rel=1e-4)
-    # host: the workstation's 50 W idle and one 125 W CPU for the same 7.085 s: 0.3444 Wh
-    assert r["E"] == pytest.approx(0.57661 + 0.34441, rel=1e-4)
+    # power: idle 0.11 x 450 = 49.5 W; compute share (300 x 1.7879e-4 + 0.070628) / (300 x 0.0232814) = 0.017792;
+    #   busy = 49.5 + 400.5 x (0.6 + 0.4 x 0.017792) = 292.650 W; E_gpu = 292.650 W x 7.0701 s / 3600 = 0.57474 Wh
+    assert r["P_gpu_busy"] == pytest.approx(292.6503, rel=1e-4)
+    assert r["E_gpu"] == pytest.approx(0.57474, rel=1e-4)
+    # host: the workstation's 50 W idle and one 125 W CPU for the same 7.0701 s: 0.34368 Wh
+    assert r["E"] == pytest.approx(0.57474 + 0.34368, rel=1e-4)
 
 
 def test_the_shipped_local_scenario_takes_seconds_in_both_methodologies(tree):
@@ -110,6 +111,26 @@ def test_a_mixture_of_experts_reads_the_experts_its_batch_routes_to():
     kv = one["kv_per_token"] * one["context"]
     assert one["step_bytes"] == pytest.approx(weights_one + kv, rel=1e-6)
     assert many["step_bytes"] == pytest.approx(2 * (46.7e9 - routed + routed * 0.98998) + 16 * kv, rel=1e-4)
+
+
+def test_tensor_parallel_all_reduces_cost_link_time_per_token():
+    base = {"kind": "scenario", "schema_version": 1, "model": "llama-3.1-70b", "precision": "fp16",
+            "hardware": {"accelerator": "h100-sxm", "gpus": 8}, "location": "us",
+            "request": {"input_tokens": 1000, "output_tokens": 500},
+            "serving": {"engine": "vllm", "concurrency": 64}}  # fmt: skip
+    r, _ = serving(base, ROUND)
+    # Llama 3.1 70B: 80 layers x 64 heads x 128 = 655,360 wide; a token all-reduces two 16-bit activations a layer,
+    # 4 x 655,360 x 2 B = 5,242,880 B; a ring of 8 moves 2 x 7/8 = 1.75 of it over half of 900 GB/s at eff_link 0.5:
+    # 1.75 x 5,242,880 / (450e9 x 0.5) = 4.0778e-5 s a token
+    assert r["t_tp_token"] == pytest.approx(1.75 * 5242880 / 225e9, rel=1e-9)
+    # a decode step of 64 requests adds 64 of them to its memory-or-compute time and fixed time
+    assert r["t_step"] == pytest.approx(max(r["t_memory"], r["t_compute"]) + 64 * 4.07779e-5 + 0.005, rel=1e-5)
+    # on one GPU there is nothing to all-reduce
+    one, _ = serving({**base, "hardware": {"accelerator": "h200-sxm", "gpus": 1}, "model": "llama-3.1-8b"}, ROUND)
+    assert one["t_tp_token"] == 0
+    # a card without NVLink (L40S, PCIe Gen4 x16, 64 GB/s) pays 14 times the link time of an H100's NVLink
+    pcie, _ = serving({**base, "hardware": {"accelerator": "l40s", "gpus": 8}, "precision": "fp8"}, ROUND)
+    assert pcie["t_tp_token"] / r["t_tp_token"] == pytest.approx(900 / 64, rel=1e-9)
 
 
 def test_compressed_attention_declares_its_kv_cache():
