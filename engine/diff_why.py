@@ -107,7 +107,8 @@ def _add_definitions(out: dict, file: str, methodology: str, inputs, constants, 
     for name, item in inputs.items():
         sig = {"unit": item.unit, "from": [str(b) for b in item.bindings], "scale": item.scale,
                "default": item.default, "minimum": item.minimum, "maximum": item.maximum,
-               "integer": item.integer, "on_missing": item.on_missing}  # fmt: skip
+               "integer": item.integer, "on_missing": item.on_missing,
+               **({"on_fallback": item.on_fallback} if item.on_fallback != "quiet" else {})}  # fmt: skip
         own = item.file or file  # an input inherited through extends: is written in its base's file
         out[("input", own, methodology, name)] = (sig, f"{own}:{item.location.line}")
     for name, item in constants.items():

@@ -121,11 +121,13 @@ def _number(raw: str, shown: str, line: int) -> float:
 
 
 def bound_inputs(methods) -> list[str]:
-    """The inputs, in any methodology run, read from region.grid_gco2e_per_kwh."""
+    """The inputs, in any methodology run, read first from region.grid_gco2e_per_kwh (the location-based
+    intensity; market_gco2e_per_kwh, which falls back to it, stays an annual contractual figure)."""
     names = []
     for m in methods:
         for name, item in m.inputs.items():
-            if any(b.entity == "region" and b.field == "grid_gco2e_per_kwh" for b in item.bindings):
+            first = item.bindings[0] if item.bindings else None
+            if first is not None and first.entity == "region" and first.field == "grid_gco2e_per_kwh":
                 names.append(name)
     return list(dict.fromkeys(names))
 

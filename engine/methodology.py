@@ -57,6 +57,7 @@ class Input:
     integer: bool = False
     on_missing: str = "warn"  # or "assume": the default is a documented assumption, not a gap
     file: str = ""  # the formulas (or optimization) file that defines it, relative to the tree root
+    on_fallback: str = "quiet"  # or "warn", "assume": note when a binding after the first answered
 
 
 @dataclass
@@ -245,7 +246,7 @@ def parse_inputs(doc: Doc, file: str, prefix: tuple, specs) -> tuple[dict[str, I
             float(spec.get("scale", 1.0)), spec.get("default"),
             doc.loc(prefix + (name, "default")) if "default" in spec else None,
             spec.get("minimum"), spec.get("maximum"), bool(spec.get("integer", False)),
-            spec.get("on_missing", "warn"), file,
+            spec.get("on_missing", "warn"), file, spec.get("on_fallback", "quiet"),
         )  # fmt: skip
     return inputs, problems
 

@@ -3,7 +3,9 @@
 An input's value comes, in this order, from an override (`--set`, then the scenario's `set:`), from the
 first of its bindings that the selected entries can answer (`model.active_params_b`,
 `accelerator.dense_tflops[precision.compute]`, ...; multiplied by the input's `scale`), or from its
-`default`. When a binding could not answer and a default was used, a warning says so. Values are checked
+`default`. When a binding could not answer and a default was used, a warning says so; when a later binding of
+the list answered because the first could not, the input's `on_fallback` (warn, assume; quiet by default) says
+whether that is noted too (market_gco2e_per_kwh falls back to the grid average so). Values are checked
 against the input's `minimum`, `maximum` and `integer`. The result is a mapping of name -> `Value`, with
 arrays of length `n`. No file is read here.
 """
@@ -53,7 +55,8 @@ def resolve(method: Methodology, scenario: Scenario, overrides: dict[str, Overri
         try:
             on_missing = method.inputs[name].on_missing
             notes = {"assume": assumptions, "quiet": []}.get(on_missing, warnings)
-            values[name] = _bound(method.inputs[name], method, scenario, n, notes)
+            fallback = {"warn": warnings, "assume": assumptions}.get(method.inputs[name].on_fallback, [])
+            values[name] = _bound(method.inputs[name], method, scenario, n, notes, fallback)
         except ImpactError as exc:
             problems += exc.problems
     if problems:
@@ -102,11 +105,15 @@ def _override(method: Methodology, override: Override, n: int) -> Value:
     return Value(np.full(n, number), unit, override.source, override.location)
 
 
-def _bound(item: Input, method: Methodology, scenario: Scenario, n: int, warnings: list[str]) -> Value:
+def _bound(item: Input, method: Methodology, scenario: Scenario, n: int, warnings: list[str],
+           fallbacks: list[str] | None = None) -> Value:  # fmt: skip
     misses = []
     found = first_binding(item, scenario, misses)
     if found is not None:
         binding, number, entry, location, dist = found
+        if misses and fallbacks is not None:  # a later binding answered: say which, when the input asks to
+            reasons = "; ".join(reason for _, reason in misses)
+            fallbacks.append(f"{item.name}: {reasons}; used {binding} = {number:g} {item.unit}".rstrip())
         scale = f" x {item.scale:g}" if item.scale != 1 else ""
         cite = entry.data.get("source") if entry.catalog in ("request", "hardware") else entry.cite(binding.field)
         what = f"{binding.entity if entry.catalog in ('request', 'hardware') else entry.id}." + _field_text(

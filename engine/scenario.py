@@ -15,6 +15,8 @@ as entries too, so every value a formula later reads has a file and a line. Scen
   from a prefix cache, at most input_tokens) and reasoning_tokens (decoded apart from the output), both 0 when
   absent}; `requests`: how many such requests the totals cover;
 - `set`: NAME: VALUE overrides of any input or formula (a number, or a quantity such as "700 W");
+- `market_gco2e_per_kwh`: the contractual (market-based) intensity of the electricity bought, the same as
+  `set: {market_gco2e_per_kwh: ...}` (the methodologies' market-based emissions read it);
 - `optimizations`: names of overlays (formulas/optimizations/) applied to the methodologies they cover.
 """
 
@@ -145,6 +147,7 @@ def _resolve(doc: Doc, tree: Tree) -> Scenario:
         )
         for name, value in (data.get("set") or {}).items()
     }
+    _top_level_overrides(doc, overrides)
     default_name = Path(doc.file).stem if doc.path else "scenario"
     return Scenario(
         doc,
@@ -159,6 +162,20 @@ def _resolve(doc: Doc, tree: Tree) -> Scenario:
         entity_notes,
         _tables(data),
     )
+
+
+TOP_LEVEL = ("market_gco2e_per_kwh",)  # scenario keys that are overrides, written beside set: for clarity
+
+
+def _top_level_overrides(doc: Doc, overrides: dict[str, Override]) -> None:
+    for name in TOP_LEVEL:
+        if name not in doc.data:
+            continue
+        where = doc.loc((name,))
+        if name in overrides:
+            raise ImpactError(Problem(where, f"{name} is given here and in set: (line "
+                                      f"{overrides[name].location.line})", "one of them"))  # fmt: skip
+        overrides[name] = Override(name, doc.data[name], f"{doc.file}:{where.line}: {name}", where)
 
 
 def _tables(data: dict) -> list[str]:

@@ -67,6 +67,25 @@ def market_based(run: Run) -> float | None:
     return value
 
 
+MARKET_FACTOR = "market_gco2e_per_kwh"
+
+
+def market_basis(run: Run) -> str:
+    """Where the market-based factor came from, in words: a contractual factor, the region's residual mix, or
+    the grid average (the Scope 2 Guidance's last resort, when neither is known)."""
+    value = run.inputs.get(MARKET_FACTOR)
+    if value is None:
+        return "contractual instruments"
+    binding = value.binding
+    region = run.scenario.entities.get("region")
+    where = f" of {region.id}" if region is not None else ""
+    if binding is None:
+        return "contractual factor given"
+    if binding.field.startswith("residual_mix"):
+        return f"residual mix{where}"
+    return f"grid average{where}: no contractual factor or residual mix"
+
+
 def energy_wh(run: Run) -> float:
     """Energy drawn per request (Wh): E_facility (IT energy x PUE), else the headline energy."""
     name = "E_facility" if "E_facility" in run.results else (run.method.headline.get("energy") if run.method else "")
@@ -103,7 +122,7 @@ def ghg_lines(run: Run) -> list[Line]:
         Line(
             "Scope 2",
             "purchased electricity",
-            "market-based (contractual instruments)",
+            f"market-based ({market_basis(run)})",
             market,
             "" if market is not None else missing,
         ),  # fmt: skip

@@ -144,9 +144,19 @@ class Spread:
 
 
 def draw(spreads: dict[str, Dist], n: int, seed: int | None) -> dict[str, np.ndarray]:
-    """N draws of every uncertain input, in name order so that a seed reproduces them."""
+    """N draws of every uncertain input, in name order so that a seed reproduces them. Inputs that read the
+    same uncertain field (one place in one file, as market_gco2e_per_kwh falls back to the grid intensity
+    grid_intensity reads) share its draws, each times its own scale: one uncertain quantity, not two."""
     rng = np.random.default_rng(seed)
-    return {name: spreads[name].sample(rng, n) for name in sorted(spreads)}
+    out, drawn = {}, {}
+    for name in sorted(spreads):
+        d = spreads[name]
+        where = d.location
+        key = (where.file, where.line, where.column, where.path, d.kind, tuple(sorted(d.params.items())))
+        if key not in drawn:
+            drawn[key] = Dist(d.kind, d.params, d.nominal, d.location, d.source).sample(rng, n)
+        out[name] = drawn[key] * d.scale
+    return out
 
 
 def _ranks(x: np.ndarray) -> np.ndarray | None:

@@ -50,3 +50,18 @@ def tree_copy(tmp_path, monkeypatch) -> Path:
     monkeypatch.chdir(tmp_path)
     monkeypatch.delenv("IMPACT_ROOT", raising=False)
     return tmp_path
+
+
+def add_to_entry(path: Path, entry: str, fields: dict[str, str], sources: dict[str, str] | None = None) -> None:
+    """Add YAML `fields` (key -> YAML text of the value) to one entry of a catalog file, and `sources` to its
+    field_sources, by text: the entry's lines start with four spaces, as the shipped catalogs write them."""
+    lines = path.read_text().splitlines(keepends=True)
+    start = lines.index(f"  {entry}:\n")
+    end = next((i for i in range(start + 1, len(lines)) if not lines[i].startswith("    ")), len(lines))
+    body = lines[start + 1 : end]
+    at = next((i for i, line in enumerate(body) if line == "    field_sources:\n"), None)
+    if sources:
+        added = [f"      {k}: {v}\n" for k, v in sources.items()]
+        body = body[: at + 1] + added + body[at + 1 :] if at is not None else body + ["    field_sources:\n", *added]
+    body = [f"    {k}: {v}\n" for k, v in fields.items()] + body
+    path.write_text("".join(lines[: start + 1] + body + lines[end:]))

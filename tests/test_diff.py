@@ -21,7 +21,8 @@ from impact.cli import main
 from impact.engine.api import Result
 from impact.engine.diff import compare_result, diff
 
-SCOPE3_PUE = {"E_facility", "operational_emissions", "emissions", "WUE", "operational_water", "water"}
+SCOPE3_PUE = {"E_facility", "operational_emissions", "emissions", "WUE", "operational_water", "water",
+              "operational_emissions_market", "emissions_market"}  # fmt: skip
 SCENARIOS = ["chatbot-llama70b-h100", "local-7b-rtx4090", "lumi-34b-mi250x", "rag-long-context", "what-if-overrides"]
 
 
@@ -96,7 +97,8 @@ def test_accelerator_tdp_moves_the_scenarios_on_that_accelerator(trees):
     base, head = trees
     edit(head / "catalogs" / "accelerators.yaml", "\n  h100-sxm:\n", "tdp_w: 700", "tdp_w: 770")
     found = diff("base", "head")
-    energy = {"P_server", "E", "E_facility", "operational_emissions", "emissions", "operational_water", "water"}
+    energy = {"P_server", "E", "E_facility", "operational_emissions", "emissions", "operational_water", "water",
+              "operational_emissions_market", "emissions_market"}  # fmt: skip
     # the chatbot (a DGX H100) and RAG (h100-sxm) read P_gpu from the catalog; what-if sets P_gpu: 0.6 kW
     assert moved(found) == {"chatbot-llama70b-h100": energy, "rag-long-context": energy}
     p_server = next(r for r in found.results if r.label == "chatbot-llama70b-h100 scope3.P_server")
@@ -158,7 +160,8 @@ def test_an_input_default_moves_the_scenarios_that_use_the_default(trees):
     training = [r for r in found.results if r.result == "model_training_emissions"]
     assert training and all(r.change == pytest.approx(-0.5, rel=1e-12) for r in training)
     assert all(len(r.why) == 1 for r in found.results)
-    assert {r.result for r in found.results} <= {"model_training_emissions", "training_emissions", "emissions"}
+    assert {r.result for r in found.results} <= {"model_training_emissions", "training_emissions", "emissions",
+                                                 "emissions_market"}  # fmt: skip
 
 
 def test_fail_above_exits_1_only_when_a_change_exceeds_it(trees, runner):
@@ -170,8 +173,9 @@ def test_fail_above_exits_1_only_when_a_change_exceeds_it(trees, runner):
     below = runner.invoke(main, ["diff", "base", "head", "--fail-above", "5", "--format", "json"])
     assert below.exit_code == 1
     data = json.loads(below.stdout)  # the report is printed before failing
-    # six results of each of scope3 and serving read the PUE (E_facility, emissions and water, with their parts)
-    assert data["exceeded"] is True and data["changed"] == 12 and data["scenarios"] == 5
+    # eight results of each of scope3 and serving read the PUE (E_facility, emissions location- and market-based
+    # and water, with their parts)
+    assert data["exceeded"] is True and data["changed"] == 16 and data["scenarios"] == 5
     assert data["results"][0]["relative_change"] == pytest.approx(0.1)
     assert data["changes"][0]["what"] == "regions aws-us-east-1.pue"
 

@@ -61,7 +61,7 @@ def test_the_text_tree(runner):
 def test_an_unknown_result_is_suggested(runner):
     result = runner.invoke(main, ["explain", CHATBOT, "emisions"])
     assert result.exit_code == 1
-    hint = "  hint: did you mean 'emissions', 'training_emissions', 'embodied_emissions'?\n"
+    hint = "  hint: did you mean 'emissions', 'emissions_market', 'training_emissions'?\n"
     assert (
         result.stderr
         == f"{CHATBOT} emisions: unknown result 'emisions'; expected a result of memory, scope3, serving\n" + hint

@@ -28,10 +28,13 @@ def scope3_by_hand(i: dict) -> dict:
     training = i["training_tco2e"] * 1e6 / i["lifetime_requests"] + i["ft_emissions"] * 1000 / ft_requests
     training_h2o = i["training_water"] / i["lifetime_requests"] + i["ft_water"] / ft_requests
     wue = i["WUE_onsite"] + i["PUE"] * i["WUE_electricity"]
+    market = i["PUE"] * energy * i["market_gco2e_per_kwh"] / 1000  # the same energy at the contractual factor
     return {
         "t_in": t_in, "t_out": t_out, "t_total": t_in + t_out, "t_hat": t_hat, "E": energy,
         "E_facility": i["PUE"] * energy,
         "emissions": i["PUE"] * energy * i["grid_intensity"] / 1000 + t_hat * emb_em / 3600 + training,
+        "operational_emissions_market": market,
+        "emissions_market": market + t_hat * emb_em / 3600 + training,
         "water": energy * wue / 1000 + t_hat * emb_h2o / 3600 + training_h2o,
     }  # fmt: skip
 
@@ -104,7 +107,8 @@ def serving_by_hand(i: dict) -> dict:
     e_host = (i["P_idle_server"] * servers + i["N_cpu_server"] * servers * i["P_cpu"]) * charged * t_server / 3600
     return {"ttft": t_prefill, "itl": itl, "latency": latency, "concurrency": concurrency, "t_server": t_server,
             "P_gpu_load": busy * busy_power + (1 - busy) * idle, "E_gpu": e_gpu, "E": e_gpu + e_host,
-            "E_facility": i["PUE"] * (e_gpu + e_host)}  # fmt: skip
+            "E_facility": i["PUE"] * (e_gpu + e_host),
+            "operational_emissions_market": i["PUE"] * (e_gpu + e_host) * i["market_gco2e_per_kwh"] / 1000}  # fmt: skip
 
 
 @pytest.mark.parametrize("scenario", SCENARIOS, ids=lambda p: p.stem)

@@ -50,6 +50,8 @@ def runs(runs) -> str:
         notes = ["API use: the provider's hardware and location are assumed"] if service else []
         if not service and market is None:
             notes.append("market-based: not available (no contractual factor)")
+        elif not service:
+            notes.append(f"market-based: {standards.market_basis(run)}")
         notes.append("embodied: amortised share, not the year-of-purchase figure")
         writer.writerow({
             "scenario": run.scenario.name, "methodology": run.methodology,

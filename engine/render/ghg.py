@@ -10,7 +10,8 @@ from .markdown import table
 BOUNDARY_OWN = """\
 - Scope 2 holds the electricity the serving hardware draws (IT energy x PUE), for hardware you own or rent
   where you buy the electricity (a lease under your operational control). Location-based uses the grid's
-  average intensity; market-based uses your contractual instruments and is shown only when the run has them.
+  average intensity; market-based uses your contractual factor (market_gco2e_per_kwh), else the region's
+  residual mix, else the grid average (the Scope 2 Guidance's hierarchy); its basis says which.
   If your provider pays for the electricity (a public cloud bought by the hour), these lines are its Scope 2
   and your Scope 3 category 1.
 - Scope 3 category 2 holds the hardware's manufacture (cradle to gate) as the share of its life this use
