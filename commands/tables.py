@@ -152,7 +152,8 @@ def batch_command(log, scenario, by, out, results, skip_bad_rows, ignore, log_fo
     if data["skipped"] > len(data["bad_rows"]):
         click.echo(f"skipped: ... and {data['skipped'] - len(data['bad_rows'])} more bad rows", err=True)
     if getattr(batch, "grid_fallbacks", 0):
-        click.echo(f"warning: {batch.grid_fallbacks:,} requests outside {grid_profile} were charged their region's "
+        outside = grid_profile or batch.profile.label
+        click.echo(f"warning: {batch.grid_fallbacks:,} requests outside {outside} were charged their region's "
                    "annual grid intensity", err=True)  # fmt: skip
     if out:
         click.echo(f"wrote {out}", err=True)

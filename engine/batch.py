@@ -362,14 +362,16 @@ def output_names(methods, wanted: list[str]) -> dict[str, list[str]]:
 
 def run_batch(log_path, scenario, tree, *, methodologies=None, set=None, optimizations=None, by=(), ignore=(),
               out=None, results=(), skip_bad_rows=False, chunk_rows=CHUNK_ROWS, progress=None, log_format=None,
-              mapping=None, sessions=False, grid_profile=None, grid_fallback=False) -> Batch:  # fmt: skip
+              mapping=None, sessions=False, grid_profile=None, grid_fallback=False,
+              grid_live=None) -> Batch:  # fmt: skip
     """Evaluate every request of a log against a base scenario; returns the Batch with its `totals`.
     `out` (a CSV path) receives one row per request: its line and the results asked for. `progress`, if
     given, is called with (bytes read, file size) after each chunk. `log_format` (csv, jsonl, parquet, otel,
     a format name of the tree's catalogs/logformats/, or a logformat file) and `mapping` (a logformat file)
     say how to read the log (engine.logformat). `sessions` adds the distribution of per-session totals
-    (engine.batchsummary); `grid_profile` (a CSV) charges each row its hour's grid intensity, and
-    `grid_fallback` lets rows outside it keep the annual one (engine.gridprofile)."""
+    (engine.batchsummary); `grid_profile` (a CSV), else `grid_live` (a provider name, engine.intensity),
+    else the profiles the regions name charge each timestamped row its hour's grid intensity, and
+    `grid_fallback` lets rows outside them keep the annual one (engine.gridprofile)."""
     from .api import prepare
     from .logformat import choose
 
@@ -385,11 +387,9 @@ def run_batch(log_path, scenario, tree, *, methodologies=None, set=None, optimiz
             raise ImpactError(Problem(Location(None, path="--sessions"), f"{log.shown} has no session column",
                                       wanted))  # fmt: skip
         by = [*shown_by, "session"] if "session" not in shown_by else shown_by
-    profile = None
-    if grid_profile:
-        from .gridprofile import Profile
+    from .gridprofile import choose as hourly
 
-        profile = Profile.load(grid_profile, grid_fallback)
+    profile = hourly(tree, log, grid_profile, grid_fallback, grid_live)
     batch = Batch(scenario, tree, methods, overrides, log, by, ignore, output_names(methods, list(results)), profile)
     batch.sessions, batch.shown_by = sessions, shown_by
     size = log.path.stat().st_size
