@@ -119,6 +119,8 @@ def validate_command(plot_path, group_kinds, methodologies, fmt, root):
               help="Hourly grid intensity CSV (hour, grid_gco2e_per_kwh, region) by row timestamp.")  # fmt: skip
 @click.option("--grid-fallback", "grid_fallback", type=click.Choice(["error", "annual"]), default="error",
               show_default=True, help="Outside the profile: a bad row, or the annual mean.")  # fmt: skip
+@click.option("--grid-live", "grid_live", metavar="PROVIDER",
+              help="Hourly grid intensity from electricitymaps or watttime (key from the environment).")  # fmt: skip
 @set_option
 @click.option("--methodology", "methodologies", multiple=True, metavar="NAME", help="Run this methodology instead.")
 @optimization_option
@@ -127,7 +129,8 @@ def validate_command(plot_path, group_kinds, methodologies, fmt, root):
 @root_option
 @reports_errors
 def batch_command(log, scenario, by, out, results, skip_bad_rows, ignore, log_format, mapping, sessions,
-                  grid_profile, grid_fallback, sets, methodologies, optimizations, fmt, units, root):  # fmt: skip
+                  grid_profile, grid_fallback, grid_live, sets, methodologies, optimizations, fmt, units,
+                  root):  # fmt: skip
     """Evaluate every request of LOG (CSV or JSON Lines, one request per row) against a base scenario.
 
     Columns are scenario keys (model, hardware, location, precision, ...), request fields (input_tokens,
@@ -144,7 +147,7 @@ def batch_command(log, scenario, by, out, results, skip_bad_rows, ignore, log_fo
                           optimizations=list(optimizations), by=by, ignore=ignore, out=out, results=results,
                           skip_bad_rows=skip_bad_rows, progress=report_progress, log_format=log_format,
                           mapping=mapping, sessions=sessions, grid_profile=grid_profile,
-                          grid_fallback=grid_fallback == "annual")  # fmt: skip
+                          grid_fallback=grid_fallback == "annual", grid_live=grid_live)  # fmt: skip
     data = summary(batch)
     emit(fmt, "batch", data, units=units)
     for line in data["bad_rows"]:
@@ -155,5 +158,13 @@ def batch_command(log, scenario, by, out, results, skip_bad_rows, ignore, log_fo
         outside = grid_profile or batch.profile.label
         click.echo(f"warning: {batch.grid_fallbacks:,} requests outside {outside} were charged their region's "
                    "annual grid intensity", err=True)  # fmt: skip
+    live = batch.profile if getattr(batch.profile, "provider", None) is not None else None
+    if live is not None:
+        click.echo(f"{live.label}: {live.fetched + live.cached:,} hourly readings ({live.cached:,} from the cache)",
+                   err=True)  # fmt: skip
+        if live.skipped:
+            shown = ", ".join(sorted(map(str, live.skipped))[:5]) + (", ..." if len(live.skipped) > 5 else "")
+            click.echo(f"warning: {live.provider.name} has no zone for {shown} (grid_zones in the regions catalog): "
+                       "their requests kept the annual grid intensity", err=True)  # fmt: skip
     if out:
         click.echo(f"wrote {out}", err=True)

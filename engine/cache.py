@@ -245,3 +245,49 @@ def write_verdict(key: str, verdict: dict) -> None:
         write_text(folder / f"verdict-{key}.json", json.dumps({**verdict, "key": key}))
     except (OSError, ImpactError):
         pass
+
+
+# ---- signed entries (engine.intensity keeps readings of live providers here): verified like the documents
+
+
+SIGNED_BYTES = 1 << 20  # an entry is a few hundred bytes; anything larger is not one of ours
+
+
+def read_signed(name: str) -> dict | None:
+    """The JSON object stored under `name` (a hex digest), or None: absent, the cache off, an entry whose
+    HMAC does not verify (tampered, truncated, planted, copied from another name), or not a JSON object."""
+    folder = directory()
+    secret = _secret(folder) if folder is not None else None
+    if secret is None:
+        return None
+    content = _read_entry(folder / f"signed-{name}.json", SIGNED_BYTES)
+    if content is None:
+        return None
+    check, newline, body = content.partition(b"\n")
+    if not newline or not hmac.compare_digest(check, _check(secret, name, body)):
+        return None
+    try:
+        data = json.loads(body)
+    except (ValueError, RecursionError):
+        return None
+    return data if isinstance(data, dict) else None
+
+
+def write_signed(name: str, data: dict) -> None:
+    """Store `data` under `name` with its HMAC (through engine.safefile); a cache that cannot be written is
+    ignored."""
+    folder = directory()
+    secret = _secret(folder) if folder is not None else None
+    if secret is None:
+        return
+    stored = folder / f"signed-{name}.json"
+    try:
+        body = json.dumps(data, ensure_ascii=False, allow_nan=False, separators=(",", ":")).encode("utf-8")
+        with contextlib.suppress(FileNotFoundError):
+            if not stat.S_ISREG(os.lstat(stored).st_mode):
+                os.unlink(stored)  # a link or a FIFO planted here: replaced, never followed
+        from .safefile import write_bytes
+
+        write_bytes(stored, _check(secret, name, body) + b"\n" + body)
+    except (OSError, ValueError, TypeError, ImpactError):
+        pass

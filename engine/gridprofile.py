@@ -343,6 +343,9 @@ def region_profile(tree, entry, fallback: bool = False) -> Profile:
 def choose(tree, log, grid_profile=None, fallback: bool = False, live=None) -> Hourly | None:
     """What charges a batch's rows their hour: --grid-profile, else --grid-live (engine.intensity), else the
     profiles the regions name when the log has timestamps and some region names one; else nothing."""
+    if grid_profile and live:
+        raise ImpactError(Problem(Location(None, path=f"--grid-live {live}"), "--grid-profile and --grid-live both "
+                                  "give the hourly intensity", "one of them"))  # fmt: skip
     if grid_profile:
         return Profile.load(grid_profile, fallback)
     if live:
