@@ -112,7 +112,8 @@ def validate_command(plot_path, group_kinds, methodologies, fmt, root):
 @click.option("--skip-bad-rows", is_flag=True, help="Count and list bad rows instead of stopping at the first.")
 @click.option("--ignore", "ignore", multiple=True, metavar="COLUMN", help="A log column to pass over (repeatable).")
 @click.option("--log-format", "log_format", metavar="FORMAT",
-              help="csv, jsonl, parquet, otel, litellm, or a logformat FILE.yaml (default: by extension).")  # fmt: skip
+              help="csv, jsonl, parquet, otel, litellm, openai-usage, or a logformat FILE.yaml "
+                   "(default: by extension).")  # fmt: skip
 @click.option("--map", "mapping", metavar="MAPPING.yaml", help="A logformat file mapping the log's columns.")
 @click.option("--sessions", is_flag=True, help="Add the distribution of per-session totals (a session column).")
 @click.option("--grid-profile", "grid_profile", metavar="FILE.csv",

@@ -292,7 +292,12 @@ class Batch:
     def _known(self, column: str, value: str) -> bool:
         key = (column, value)
         if key not in self.known_ids:
-            self.known_ids[key] = value in self.tree.catalog(CHOICES[column])
+            known = value in self.tree.catalog(CHOICES[column])
+            if not known and column == "model" and "/" in value:  # PROVIDER/NAME: an API model of the price table
+                from .estimate import is_priced
+
+                known = is_priced(self.tree, *value.split("/", 1))
+            self.known_ids[key] = known
         return self.known_ids[key]
 
     def _report_bad(self, reasons, bad, lines, skip_bad) -> None:

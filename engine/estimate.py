@@ -173,6 +173,12 @@ def check_provider(tree: Tree, provider: str, where: Location) -> None:
                                   suggest(provider, providers)))  # fmt: skip
 
 
+def is_priced(tree: Tree, provider: str, name: str) -> bool:
+    """Whether the price table has model `name` of `provider` (as offers_for would find it)."""
+    return any(r["provider"] == provider and (r["model"] == name or r["model"].split("/")[-1] == name)
+               for r in load_prices(tree))  # fmt: skip
+
+
 def offers_for(tree: Tree, provider: str, name: str, basis: str, where: Location) -> list[tuple[str, float]]:
     """The (provider, price) of a model named in the price table, e.g. openai / gpt-4o."""
     check_provider(tree, provider, where)

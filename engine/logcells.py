@@ -41,9 +41,10 @@ def unit_of(batch, name: str) -> str:
 
 def rule(batch, column: str, kind: str) -> tuple[float | None, float | None, bool, str, str]:
     """(minimum, maximum, whole numbers only, unit, expected) for a numeric column."""
-    if kind == "field":
+    if kind == "field":  # a per-request mean of an aggregated row (a format's per_request) need not be whole
         low, expected = FIELD_RULES[column]
-        return low, None, column not in FRACTIONAL, "", expected
+        mean = column in getattr(getattr(getattr(batch, "log", None), "layout", None), "means", ())
+        return low, None, column not in FRACTIONAL and not mean, "", expected
     if kind == "weight":
         return None, None, False, "", "a positive number of requests"
     unit = unit_of(batch, column)

@@ -8,7 +8,13 @@ parquet, otel) and maps a log's columns to scenario keys, so a new export format
     models: {gpt-oss-120b-fp8: gpt-oss-120b}     # names in the log -> catalog ids
     ignore: [api_key, metadata.*]                # passed over (a trailing * matches a prefix)
 
-The shipped formats live in `catalogs/logformats/` (`otel.yaml`, `litellm.yaml`); `--log-format NAME` picks one
+A column may be `per_request: true` (the row's total over its requests, divided by the column mapped to
+`requests`, the row's weight: an export that aggregates many requests per row), `reader: records` with
+`records: data.results` reads records nested in JSON documents (engine.logreaders), and `provider: openai`
+makes a model name no catalog id resolves that provider's API model when the price table has it.
+
+The shipped formats live in `catalogs/logformats/` (`otel.yaml`, `litellm.yaml`, `openai-usage.yaml`);
+`--log-format NAME` picks one
 from the tree's folder (a user's tree may add its own), `--log-format FILE.yaml` or `--map FILE.yaml` a file.
 Columns the format neither maps nor ignores are checked as in any log (an unknown one is refused). A model
 name is resolved, in order, through `models:`, as a catalog id, as a catalog model's `hf_id` (any case), and
@@ -26,7 +32,7 @@ import numpy as np
 
 from .errors import ImpactError, Location, Problem, suggest
 
-READERS = ("csv", "jsonl", "parquet", "otel")
+READERS = ("csv", "jsonl", "parquet", "otel")  # names for --log-format; `records` is a format file's reader only
 FOLDER = Path("catalogs") / "logformats"
 SUFFIXES = {".csv": "csv", ".tsv": "csv", ".jsonl": "jsonl", ".ndjson": "jsonl", ".json": "jsonl",
             ".parquet": "parquet", ".pq": "parquet"}  # fmt: skip
@@ -38,6 +44,7 @@ class Mapped:
     to: str
     unit: str | None = None
     minus: str | None = None
+    per_request: bool = False  # the row's total over its requests: divided by the row's weight (`requests`)
 
 
 @dataclass
@@ -51,10 +58,17 @@ class LogFormat:
     ignore: list[str] = field(default_factory=list)
     rows_with: str | None = None
     file: str | None = None
+    records: str | None = None  # reader `records`: the dotted path of the lists of records in each document
+    provider: str | None = None  # whose export: a model no catalog id resolves is its API model, if priced
 
     @property
     def maps(self) -> bool:
         return bool(self.columns or self.models or self.ignore or self.rows_with)
+
+    @property
+    def means(self) -> set[str]:
+        """Scenario keys whose values are per-request means (per_request), so need not be whole numbers."""
+        return {m.to for m in self.columns.values() if m.per_request}
 
     def ignored(self, column: str) -> bool:
         if column in self.columns:
@@ -81,7 +95,7 @@ class LogFormat:
                 continue
             spec = self.columns.get(column)
             series = frame[column]
-            if spec is not None and (spec.unit or spec.minus):
+            if spec is not None and (spec.unit or spec.minus or spec.per_request):
                 series = self._numeric(frame, spec, tree, numbers_of, pd)
             name = spec.to if spec else column
             out[name] = series
@@ -100,17 +114,37 @@ class LogFormat:
         if spec.minus and spec.minus in frame:
             other, _ = numbers_of(frame[spec.minus], "")
             values = values - np.nan_to_num(other, nan=0.0)
+        if spec.per_request and self.weight_column in frame:
+            # a row that is N requests: each has the mean; where the weight is not > 0 the row is bad (its own
+            # column says so) and the value stays as given
+            weights, _ = numbers_of(frame[self.weight_column], "")
+            with np.errstate(divide="ignore", invalid="ignore"):
+                values = np.where(weights > 0, values / weights, values)
         result = pd.Series(values, index=frame.index, dtype=object)
         result[bad] = series[bad]
         return result
+
+    @property
+    def weight_column(self) -> str | None:
+        """The log's column mapped to `requests` (a row's weight)."""
+        return next((m.source for m in self.columns.values() if m.to == "requests"), None)
 
     def _models(self, series, tree, pd):
         names = _catalog_names(tree)
         levels = {v: v for v in pd.unique(series.dropna())}
         for raw in levels:
             text = str(raw)
-            levels[raw] = self.models.get(text) or _resolve_model(text, names) or raw
+            levels[raw] = self.models.get(text) or _resolve_model(text, names) or self._api_model(text, tree) or raw
         return series.map(lambda v: levels.get(v, v) if v is not None and v == v else v)
+
+    def _api_model(self, text: str, tree) -> str | None:
+        """PROVIDER/NAME when the format names its provider and the price table has the model."""
+        if not self.provider:
+            return None
+        from .estimate import is_priced
+
+        name = text.strip()
+        return f"{self.provider}/{name}" if is_priced(tree, self.provider, name) else None
 
 
 def _factor(spec: Mapped, tree) -> float:
@@ -156,7 +190,7 @@ def _resolve_model(text: str, names: dict[str, str]) -> str | None:
 
 def choose(spec: str | None, mapping: str | None, tree, log_path) -> LogFormat:
     """The format of a log: `--log-format` (a reader, a format name, or a file) and `--map` (a file)."""
-    plain = ("csv", "jsonl", "parquet")  # readers alone; `otel` is a format file naming its reader
+    plain = ("csv", "jsonl", "parquet")  # readers alone; `otel`, `records` are format files naming their reader
     if spec and mapping and spec not in plain:
         raise ImpactError(Problem(Location(None, path=f"--map {mapping}"), "--map and --log-format "
                                   f"{spec} both give a mapping", "one of them"))  # fmt: skip
@@ -206,6 +240,16 @@ def load(path: Path, tree, where: str) -> LogFormat:
             raise ImpactError(Problem(doc.loc(("columns", source, "to")), f"'{source}' and '{targets[spec['to']]}' "
                                       f"both map to '{spec['to']}'", "each scenario key from one column"))  # fmt: skip
         targets[spec["to"]] = source
-        columns[source] = Mapped(source, spec["to"], spec.get("unit"), spec.get("minus"))
+        columns[source] = Mapped(source, spec["to"], spec.get("unit"), spec.get("minus"), bool(spec.get("per_request")))
+    means = [s for s, spec in data["columns"].items() if spec.get("per_request")]
+    if means and "requests" not in targets:
+        raise ImpactError(Problem(doc.loc(("columns", means[0], "per_request")), f"'{means[0]}' is a total over "
+                                  "a row's requests, but no column maps to requests", "a column {to: requests}, "
+                                  "the row's number of requests, to divide it by"))  # fmt: skip
+    if (data.get("reader") == "records") != ("records" in data):
+        where = doc.loc(("records",) if "records" in data else ("reader",) if "reader" in data else ())
+        raise ImpactError(Problem(where, "reader: records and records: go together", "reader: records with "
+                                  "records: PATH (such as data.results), or neither"))  # fmt: skip
     return LogFormat(data["name"], data.get("reader"), columns, dict(data.get("models") or {}),
-                     list(data.get("ignore") or []), data.get("rows_with"), doc.file)  # fmt: skip
+                     list(data.get("ignore") or []), data.get("rows_with"), doc.file, data.get("records"),
+                     data.get("provider"))  # fmt: skip

@@ -8,6 +8,10 @@
   Collector's file exporter writes, or one pretty-printed document) or one span object per line. Each span
   becomes a record of its attributes (by key, resource attributes as `resource.KEY`) with `trace_id`,
   `span_id`, `name` and `start_time` (ISO 8601, UTC); the `otel` logformat maps the GenAI attributes.
+- Records nested in JSON documents (reader `records`, a logformat's `records: data.results`): each document
+  (one per line, or the whole file) holds lists of objects at that dotted path; each object is a record, with
+  the plain values of the objects above it as `data.KEY` (an API's page of time buckets of usage results, as
+  OpenAI's Usage API answers). A record is located by its document's line.
 """
 
 from __future__ import annotations
@@ -88,10 +92,9 @@ def parquet_chunks(log, rows: int):
 # -- OpenTelemetry spans -------------------------------------------------------------------------------------
 
 
-def _documents(path: Path, shown: str):
+def _documents(path: Path, shown: str, wanted: str = "OTLP JSON (resourceSpans) or one span per line"):
     """(line, JSON document) for each document of the file: one per line, or the whole file as one when its
     first line is not a whole JSON document (a pretty-printed OTLP export)."""
-    wanted = "OTLP JSON (resourceSpans) or one span per line"
     with open_stream(path, shown) as (fh, _):
         for number, raw in enumerate(fh, 1):
             if not raw.strip():
@@ -194,6 +197,73 @@ def otel_chunks(log, rows: int):
 
     records, lines = [], []
     for line, record in _spans(log.path, log.shown):
+        records.append(record)
+        lines.append(line)
+        if len(records) == rows:
+            yield records_chunk(pd, log.raw, records, lines, 0)
+            records, lines = [], []
+    if records:
+        yield records_chunk(pd, log.raw, records, lines, log.path.stat().st_size)
+
+
+# -- records nested in JSON documents (reader `records`) -----------------------------------------------------
+
+
+def _records(path: Path, shown: str, layout):
+    """(line, record) for every object in the lists at `layout.records` (a dotted path) of every document."""
+    from .requestlog import _json_kind, flatten
+
+    steps = layout.records.split(".")
+    wanted = f"JSON documents holding lists of records at {layout.records}"
+
+    def walk(node, depth: int, parents: dict, where: str, line: int):
+        key = steps[depth]
+        if not isinstance(node, dict) or key not in node:
+            raise ImpactError(Problem(Location(shown, line, path=f"{where}.{key}"), f"no {key}", wanted))
+        items = node[key]
+        if not isinstance(items, list) or not all(isinstance(v, dict) for v in items):
+            raise ImpactError(Problem(Location(shown, line, path=f"{where}.{key}"), f"{key} is "
+                                      f"{_json_kind(items)}, not a list of objects", wanted))  # fmt: skip
+        for i, item in enumerate(items):
+            here = f"{where}.{key}[{i}]"
+            if depth + 1 < len(steps):
+                prefix = ".".join(steps[: depth + 1]) + "."
+                plain = {prefix + k: v for k, v in item.items() if not isinstance(v, (dict, list))}
+                yield from walk(item, depth + 1, {**parents, **plain}, here, line)
+                continue
+            record = {**parents, **flatten(item)}
+            for name, value in record.items():
+                if isinstance(value, list) and not layout.ignored(name):
+                    raise ImpactError(Problem(Location(shown, line, path=f"{here}.{name}"), f"the value is "
+                                              f"{_json_kind(value)}", "a number, a string, or null"))  # fmt: skip
+            yield line, record
+
+    for line, doc in _documents(path, shown, wanted):
+        if not isinstance(doc, dict):
+            raise ImpactError(Problem(Location(shown, line), f"the document is {_json_kind(doc)}, not a JSON "
+                                      "object", wanted))  # fmt: skip
+        yield from walk(doc, 0, {}, "$", line)
+
+
+def records_keys(path: Path, shown: str, layout) -> tuple[list[str], dict]:
+    seen: dict[str, tuple[int, int]] = {}
+    count = 0
+    for line, record in _records(path, shown, layout):
+        count += 1
+        for key in record:
+            seen.setdefault(key, (line, 1))
+    if not count:
+        raise ImpactError(Problem(Location(shown, 1), f"no records at {layout.records}", "at least one record"))
+    return list(seen), seen
+
+
+def records_chunks(log, rows: int):
+    import pandas as pd
+
+    from .requestlog import records_chunk
+
+    records, lines = [], []
+    for line, record in _records(log.path, log.shown, log.layout):
         records.append(record)
         lines.append(line)
         if len(records) == rows:

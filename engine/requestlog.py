@@ -67,7 +67,7 @@ class Log:
 
     path: Path
     shown: str
-    fmt: str  # the reader: csv, jsonl, parquet or otel
+    fmt: str  # the reader: csv, jsonl, parquet, otel or records
     columns: list[str]
     first_seen: dict[str, tuple[int, int]] = field(default_factory=dict)  # column -> (line, column)
     raw: list[str] = field(default_factory=list)
@@ -92,6 +92,8 @@ class Log:
             raw, seen = _jsonl_keys(path, shown, layout)
         elif fmt == "parquet":
             raw, seen = logreaders.parquet_columns(path, shown)
+        elif fmt == "records":
+            raw, seen = logreaders.records_keys(path, shown, layout)
         else:
             raw, seen = logreaders.otel_keys(path, shown, layout)
         columns = [layout.mapped_name(c) for c in raw if not layout.ignored(c)]
@@ -112,7 +114,8 @@ class Log:
 
         readers = {"csv": self._csv_chunks, "jsonl": self._jsonl_chunks,
                    "parquet": lambda n: logreaders.parquet_chunks(self, n),
-                   "otel": lambda n: logreaders.otel_chunks(self, n)}  # fmt: skip
+                   "otel": lambda n: logreaders.otel_chunks(self, n),
+                   "records": lambda n: logreaders.records_chunks(self, n)}  # fmt: skip
         for chunk in readers[self.fmt](rows):
             if self.layout.rows_with:
                 keep = _present(chunk.frame, self.layout.rows_with)

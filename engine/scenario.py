@@ -88,9 +88,13 @@ def load_scenario(source: str | Path | Mapping, tree: Tree) -> Scenario:
 
 def vary(base: Scenario, tree: Tree, choices: dict[str, str]) -> Scenario:
     """The base scenario with other choices (model, precision, hardware, server, location, deployment,
-    calibration: catalog ids), resolved like a scenario written with them. A `hardware` or `server` choice
-    keeps the base's GPU count."""
+    calibration: catalog ids; a model may also be PROVIDER/NAME, an API model of the price table), resolved
+    like a scenario written with them. A `hardware` or `server` choice keeps the base's GPU count."""
     data = {**base.doc.data, **{k: v for k, v in choices.items() if k not in ("hardware", "server", "engine")}}
+    model = choices.get("model")
+    if isinstance(model, str) and "/" in model:  # PROVIDER/NAME (no catalog id has a /): an API model, as in a
+        provider, name = model.split("/", 1)  # scenario's {provider, name}, its size estimated from its price
+        data["model"] = {"provider": provider, "name": name}
     if "engine" in choices:
         data["serving"] = {**(data.get("serving") or {}), "engine": choices["engine"]}
     hw = {("accelerator" if k == "hardware" else k): v for k, v in choices.items() if k in ("hardware", "server")}

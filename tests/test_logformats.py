@@ -95,7 +95,8 @@ def test_a_model_no_mapping_resolves_names_its_row(runner, tmp_path, monkeypatch
 @pytest.mark.parametrize("args, message", [
     (["--log-format", "otel"], "log.csv:1:1: $: not JSON; expected OTLP JSON (resourceSpans) or one span per line\n"),
     (["--log-format", "litelm"], "--log-format litelm: unknown log format 'litelm'; expected one of csv, jsonl, "
-     "litellm, otel, parquet, or a mapping file FILE.yaml\n  hint: did you mean 'litellm', 'otel'?\n"),
+     "litellm, openai-usage, otel, parquet, or a mapping file FILE.yaml\n  hint: did you mean 'litellm', "
+     "'otel'?\n"),
     (["--log-format", "parquet"], "log.csv: $: not a Parquet file (ArrowInvalid); expected a Parquet file, one "
      "request per row\n"),
 ])  # fmt: skip
@@ -135,3 +136,88 @@ def test_sessions_give_the_distribution_of_per_session_totals(tree, tmp_path):
     assert s["results"]["scope3.E"]["mean"] == pytest.approx((a + b) / 2, rel=1e-12)
     assert s["results"]["scope3.E"]["p95"] == pytest.approx(b + 0.95 * (a - b), rel=1e-12)
     assert data["by"] == [] and data["groups"] == []  # per-session rows only with --by session
+
+
+API = REPO / "scenarios" / "api-closed-model.yaml"
+
+
+def test_openai_usage_sample(tree, tmp_path):
+    # five results of num_model_requests requests each, read as that many requests of the mean size: e.g.
+    # gpt-4o-mini at 08:00, 2,184,000 input / 1,200 requests = 1,820 each (1,228,800 cached / 1,200 = 1,024;
+    # 373,200 output / 1,200 = 311); OpenAI's models are API models, their size estimated from their price
+    by_hand = tmp_path / "by-hand.csv"
+    by_hand.write_text("model,input_tokens,cached_input_tokens,output_tokens,requests\n"
+                       "openai/gpt-4o-mini-2024-07-18,1820,1024,311,1200\nopenai/gpt-4.1-2025-04-14,9850,4096,1204,45\n"
+                       "openai/gpt-4o-mini-2024-07-18,2410,1536,187,860\nopenai/o4-mini-2025-04-16,3120,0,2450,310\n"
+                       "openai/gpt-4o-mini-2024-07-18,1760,1024,256,1045\n")  # fmt: skip
+    usage = run_batch(LOGS / "openai-usage.jsonl", API, tree, log_format="openai-usage", by=["model"])
+    assert_same_totals(usage, run_batch(by_hand, API, tree))
+    assert usage.totals.requests == 1200 + 45 + 860 + 310 + 1045 == 3460
+    groups = {g["key"]["model"]: g["requests"] for g in summary(usage)["groups"]}
+    assert groups == {"openai/gpt-4o-mini-2024-07-18": 1200 + 860 + 1045, "openai/gpt-4.1-2025-04-14": 45,
+                      "openai/o4-mini-2025-04-16": 310}  # fmt: skip
+
+
+def usage_page(*results) -> str:
+    import json
+
+    bucket = {"object": "bucket", "start_time": 1764576000, "end_time": 1764579600, "results": list(results)}
+    return json.dumps({"object": "page", "data": [bucket], "has_more": False, "next_page": None}) + "\n"
+
+
+def result(model="gpt-4o-mini", n=3, inp=1000, cached=0, out=500) -> dict:
+    return {"object": "organization.usage.completions.result", "input_tokens": inp, "output_tokens": out,
+            "input_cached_tokens": cached, "num_model_requests": n, "model": model}  # fmt: skip
+
+
+def test_a_usage_row_is_its_requests_of_the_mean_size(tree, tmp_path):
+    # 1000 input and 500 output tokens over 3 requests: 333.33 and 166.67 each, weight 3. scope3's energy is
+    # linear in the tokens, so 3 mean requests draw what one request of all the tokens would; its training share
+    # is per request, so it counts 3 times
+    log = tmp_path / "usage.jsonl"
+    log.write_text(usage_page(result()))
+    usage = run_batch(log, API, tree, log_format="openai-usage").totals
+    one = tmp_path / "one.csv"
+    one.write_text("model,input_tokens,output_tokens\nopenai/gpt-4o-mini,1000,500\n")
+    whole = run_batch(one, API, tree).totals
+    assert usage.requests == 3
+    assert usage.sums["scope3"]["E"] == pytest.approx(whole.sums["scope3"]["E"], rel=1e-12)
+    assert usage.sums["scope3"]["training_emissions"] == pytest.approx(3 * whole.sums["scope3"]["training_emissions"])
+
+
+@pytest.mark.parametrize(("page", "message"), [
+    (usage_page(result(n=0)), "usage.jsonl:1:1: $.requests: 0 is not positive; expected a positive number of "
+     "requests"),
+    (usage_page(result(model=None)), "usage.jsonl:1:1: $.model: the value is missing; expected an id from "
+     "models"),
+    (usage_page(result(model="gpt-9")), "usage.jsonl:1:1: $.model: unknown model 'gpt-9'"),
+    (usage_page(result(cached=2000)), "usage.jsonl:1:1: $.cached_input_tokens: 666.667 cached input tokens is "
+     "more than the 333.333 input tokens"),
+    ('{"object": "page", "results": []}\n', "usage.jsonl:1:1: $.data: no data; expected JSON documents holding "
+     "lists of records at data.results"),
+    ('{"object": "page", "data": {"results": []}}\n', "usage.jsonl:1:1: $.data: data is a JSON object, not a list "
+     "of objects"),
+    ('[1, 2]\n', "usage.jsonl:1:1: $: the document is a JSON array, not a JSON object"),
+    ('{"object": "page", "data": []}\n', "usage.jsonl:1:1: $: no records at data.results; expected at least one "
+     "record"),
+])  # fmt: skip
+def test_a_bad_usage_export_is_located(runner, tmp_path, monkeypatch, page, message):
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "usage.jsonl").write_text(page)
+    result = runner.invoke(main, ["batch", "usage.jsonl", "--scenario", str(API), "--log-format", "openai-usage"])
+    assert result.exit_code == 1 and "Traceback" not in result.output
+    assert message in result.stderr, result.stderr
+
+
+def test_per_request_needs_a_requests_column(runner, tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "log.csv").write_text("m,tokens\nllama-3.1-8b,5\n")
+    (tmp_path / "map.yaml").write_text(
+        "kind: logformat\nschema_version: 1\nname: mine\ntitle: t\nsource: s\n"
+        "columns:\n  m: {to: model}\n  tokens: {to: output_tokens, per_request: true}\n"
+    )
+    result = runner.invoke(main, ["batch", "log.csv", "--scenario", str(BASE), "--map", "map.yaml"])
+    assert result.exit_code == 1 and "Traceback" not in result.output
+    assert result.stderr == ("map.yaml:8:44: $.columns.tokens.per_request: 'tokens' is a total over a row's requests, "
+                             "but no column maps to requests; expected a column {to: requests}, the row's number of "
+                             "requests, to divide it by\n")  # fmt: skip
