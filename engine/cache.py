@@ -130,20 +130,27 @@ def _marks(raw) -> tuple[dict, dict] | None:
     return marks, keys
 
 
-def _read(stored: Path, name: str, secret: bytes, path: Path) -> Doc | None:
-    """The cached document, when the entry is a regular file whose check verifies and whose JSON has the
-    expected shape. An entry is one line `<check>` then the JSON of {data, marks}; the check is verified
-    over the stored bytes before they are parsed."""
-    content = _read_entry(stored, MAX_ENTRY)
+def _verified_json(stored: Path, limit: int, secret: bytes, name: str):
+    """The JSON value of an entry (one line `<check>`, then the JSON), or None: unreadable, not a regular
+    file, over `limit` bytes, a check that does not verify over the stored bytes (verified before parsing),
+    or not JSON."""
+    content = _read_entry(stored, limit)
     if content is None:
         return None
     check, newline, body = content.partition(b"\n")
     if not newline or not hmac.compare_digest(check, _check(secret, name, body)):
         return None
     try:
-        saved = json.loads(body)
+        return json.loads(body)
     except (ValueError, RecursionError):
         return None
+
+
+def _read(stored: Path, name: str, secret: bytes, path: Path) -> Doc | None:
+    """The cached document, when the entry is a regular file whose check verifies and whose JSON has the
+    expected shape. An entry is one line `<check>` then the JSON of {data, marks}; the check is verified
+    over the stored bytes before they are parsed."""
+    saved = _verified_json(stored, MAX_ENTRY, secret, name)
     if not isinstance(saved, dict) or set(saved) != {"data", "marks"} or not isinstance(saved["data"], dict):
         return None
     found = _marks(saved["marks"])
@@ -260,16 +267,7 @@ def read_signed(name: str) -> dict | None:
     secret = _secret(folder) if folder is not None else None
     if secret is None:
         return None
-    content = _read_entry(folder / f"signed-{name}.json", SIGNED_BYTES)
-    if content is None:
-        return None
-    check, newline, body = content.partition(b"\n")
-    if not newline or not hmac.compare_digest(check, _check(secret, name, body)):
-        return None
-    try:
-        data = json.loads(body)
-    except (ValueError, RecursionError):
-        return None
+    data = _verified_json(folder / f"signed-{name}.json", SIGNED_BYTES, secret, name)
     return data if isinstance(data, dict) else None
 
 

@@ -191,12 +191,17 @@ def otel_keys(path: Path, shown: str, layout) -> tuple[list[str], dict]:
 
 
 def otel_chunks(log, rows: int):
+    return _chunks(log, rows, _spans(log.path, log.shown))
+
+
+def _chunks(log, rows: int, found):
+    """Frames of `rows` records from `found`, (line, record) pairs, each record at its line."""
     import pandas as pd
 
     from .requestlog import records_chunk
 
     records, lines = [], []
-    for line, record in _spans(log.path, log.shown):
+    for line, record in found:
         records.append(record)
         lines.append(line)
         if len(records) == rows:
@@ -258,16 +263,4 @@ def records_keys(path: Path, shown: str, layout) -> tuple[list[str], dict]:
 
 
 def records_chunks(log, rows: int):
-    import pandas as pd
-
-    from .requestlog import records_chunk
-
-    records, lines = [], []
-    for line, record in _records(log.path, log.shown, log.layout):
-        records.append(record)
-        lines.append(line)
-        if len(records) == rows:
-            yield records_chunk(pd, log.raw, records, lines, 0)
-            records, lines = [], []
-    if records:
-        yield records_chunk(pd, log.raw, records, lines, log.path.stat().st_size)
+    return _chunks(log, rows, _records(log.path, log.shown, log.layout))
