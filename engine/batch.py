@@ -29,6 +29,7 @@ import numpy as np
 from . import logcells as cells
 from .batchsummary import summary  # noqa: F401  (the JSON document of a batch)
 from .errors import ImpactError, Location, Problem, suggest
+from .logcolumns import Coded, group_codes, objects
 from .points import (
     CACHED,
     CACHED_OF,
@@ -41,6 +42,7 @@ from .points import (
     kind_of,
     known_names,
     named_results,
+    used_codes,
 )
 from .requestlog import BadRow, Log
 from .safefile import replacing
@@ -87,6 +89,15 @@ class Batch:
         """The --out CSV's columns: the line, then `methodology.result [unit]` for each result asked for."""
         return ["line"] + [f"{m}.{n} [{self.units[m][n]}]" if self.units[m][n] else f"{m}.{n}"
                            for m, names in self.outputs.items() for n in names]  # fmt: skip
+
+    def fast_columns(self) -> tuple[set[str] | None, set[str] | None]:
+        """(columns read as numbers, as texts) for the fast readers, or (None, None) where a batch needs the
+        pandas reader: an hourly profile (it reads timestamps in a DataFrame), or --by a numeric column (its
+        groups are named by pandas' text of the numbers)."""
+        numeric = {c for c, k in self.kinds.items() if k in ("field", "override", "weight")}
+        if self.profile is not None or numeric & set(self.by):
+            return None, None
+        return numeric, set(self.kinds) - numeric
 
     def _kinds(self, ignore) -> dict[str, str]:
         kinds, names = {}, known_names(self.methods) + [WEIGHT]
@@ -144,9 +155,12 @@ class Batch:
         reasons: list[tuple[np.ndarray, str, Callable]] = []  # (mask, column, describe(i) -> (message, expected))
         numbers, choices = {}, {}
         for column, kind in self.kinds.items():
-            if kind == "label":
-                continue
             series = frame[column]
+            if kind == "label":
+                if column in self.by:  # a row must say which group it is in
+                    reasons.append((cells.missing(series), column, _no_label(column)))
+                    bad |= reasons[-1][0]
+                continue
             if kind == "choice":
                 if column in absent:  # a row without the key: the base scenario's choice
                     series = series.where(~absent[column], _base_choice(self.scenario, column) or None)
@@ -258,11 +272,14 @@ class Batch:
     def _choice(self, series, column):
         """(codes into levels, levels, bad mask, describe) for a column of catalog ids: missing or unknown
         ids are bad."""
-        import pandas as pd
+        if isinstance(series, Coded):  # the fast readers' text column: already codes, in order of appearance
+            codes, levels = series.codes, series.levels
+        else:
+            import pandas as pd
 
-        codes, levels = pd.factorize(series, use_na_sentinel=True)
-        levels = [str(v) for v in levels]
-        codes = np.asarray(codes, dtype=np.intp)
+            codes, levels = pd.factorize(series, use_na_sentinel=True)
+            levels = [str(v) for v in levels]
+            codes = np.asarray(codes, dtype=np.intp)
         known = np.array([self._known(column, v) for v in levels] + [False], dtype=bool)
         mask = ~known[codes]  # a missing value, code -1, takes the trailing False
         catalog = CHOICES[column]
@@ -280,7 +297,7 @@ class Batch:
         """{combination: (message, expected)} for the combinations that good rows use and that cannot be
         resolved (a model without a field a formula needs and no default, ...)."""
         failed = {}
-        for i in np.unique(codes[~bad]):
+        for i in used_codes(codes[~bad], len(combos)):
             try:
                 self.points.resolve(combos[i])
             except ImpactError as exc:
@@ -313,14 +330,20 @@ class Batch:
 
     def _groups(self, frame, keep, kept):
         """(codes of each kept row's --by group, the groups' values)."""
-        import pandas as pd
-
         if not self.by:
             return np.zeros(kept, dtype=np.intp), [()]
+        columns = [frame[name] if name in self.kinds else None for name in self.by]
+        if all(c is None or isinstance(c, Coded) for c in columns):  # the fast readers': codes throughout
+            parts = [Coded(c.codes[keep], c.levels) if c is not None
+                     else Coded(np.zeros(kept, dtype=np.intp), [_base_choice(self.scenario, name)])
+                     for c, name in zip(columns, self.by, strict=True)]  # fmt: skip
+            return group_codes(parts)
+        import pandas as pd
+
         parts = []
-        for name in self.by:
-            if name in self.kinds:
-                parts.append(frame[name].to_numpy()[keep])
+        for name, column in zip(self.by, columns, strict=True):
+            if column is not None:
+                parts.append(objects(column)[keep])
             else:  # not in the log: the base scenario's choice, the same for every row
                 parts.append(np.full(kept, _base_choice(self.scenario, name), dtype=object))
         if len(parts) == 1:
@@ -346,6 +369,10 @@ class Batch:
             counts = np.bincount(codes, weights=weights, minlength=len(levels))
             for level, count in zip(levels, counts, strict=True):
                 self.totals.groups.setdefault(level, {"requests": 0.0, "sums": {}})["requests"] += float(count)
+
+
+def _no_label(column: str):
+    return lambda i: ("the value is missing", f"a {column} to group the row by (--by {column})")
 
 
 def _base_choice(scenario, name: str) -> str:
@@ -403,7 +430,8 @@ def run_batch(log_path, scenario, tree, *, methodologies=None, set=None, optimiz
         header = batch.out_header()
         if fh:
             fh.write(",".join(header) + "\n")
-        for part in log.chunks(chunk_rows):
+        numeric, text = batch.fast_columns()
+        for part in log.chunks(chunk_rows, numeric, text):
             rows = batch.chunk(part.frame, part.lines, skip_bad_rows, part.absent)
             if fh:
                 _write_rows(fh, rows, len(header))

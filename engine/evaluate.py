@@ -27,16 +27,29 @@ from .methodology import Methodology
 from .resolve import Value
 
 
-def evaluate(method: Methodology, order: list[str], values: dict[str, Value], n: int) -> dict[str, np.ndarray]:
-    """Arrays for every formula in `order`, given the resolved `values` (inputs, constants, overrides)."""
+def evaluate(method: Methodology, order: list[str], values: dict[str, Value], n: int, keep=None) -> dict:
+    """Arrays for every formula in `order`, given the resolved `values` (inputs, constants, overrides). With
+    `keep`, only those results are returned, and each other one is let go as soon as no formula still to come
+    reads it (a batch's chunk holds a few arrays at a time, not one per formula); a formula that fails is then
+    evaluated again with every result kept, so that its message names the same inputs."""
     with np.errstate(all="ignore"):
-        return _evaluate(method, order, values, n)
+        if keep is None:
+            return _evaluate(method, order, values, n)
+        try:
+            return _evaluate(method, order, values, n, set(keep))
+        except ImpactError:
+            return _evaluate(method, order, values, n)
 
 
-def _evaluate(method: Methodology, order: list[str], values: dict[str, Value], n: int) -> dict[str, np.ndarray]:
+def _evaluate(method: Methodology, order: list[str], values: dict[str, Value], n: int, keep=None) -> dict:
     env = {name: np.asarray(v.value, dtype=np.float64) for name, v in values.items()}
     results = {}
-    for name in order:
+    last = {}  # formula result -> the step after which nothing reads it
+    if keep is not None:
+        for step, name in enumerate(order):
+            for read in method.formulas[name].reads:
+                last[read] = step
+    for step, name in enumerate(order):
         formula = method.formulas[name]
         local = {r: env[r] for r in formula.reads}
         try:
@@ -69,6 +82,10 @@ def _evaluate(method: Methodology, order: list[str], values: dict[str, Value], n
             )
         env[name] = out
         results[name] = np.broadcast_to(out, (n,)) if len(out) != n else out
+        if keep is not None:
+            for read in [name, *formula.reads]:
+                if read in results and read not in keep and last.get(read, -1) <= step:
+                    del results[read], env[read]
     return results
 
 

@@ -5,7 +5,7 @@ own minimum, maximum and whole-number rule, in its unit), or a formula it overri
 A formula declares no range, so an override of one is held to a rule of its unit: it must be finite, and
 when the formula measures a duration, an energy, a power, emissions, a mass or a volume it must also be
 non-negative (a request does not take -1 s, nor give back energy). Other formulas (ratios, counts, pure
-numbers) need only be finite. Cells are read by `requestlog.numbers_of` (quantities with units, booleans
+numbers) need only be finite. Cells are read by `numbers_of` (quantities with units, booleans
 refused); this module says which rows are bad and why.
 """
 
@@ -15,8 +15,9 @@ from functools import lru_cache
 
 import numpy as np
 
+from . import numbers as quantities
+from .logcolumns import Coded, cell, floats, objects
 from .points import EXCLUSIVE, FIELD_RULES, FRACTIONAL
-from .requestlog import cell_problem, is_missing, numbers_of
 
 NON_NEGATIVE = ("a duration", "energy", "power", "emissions", "a mass", "a volume")
 
@@ -79,7 +80,7 @@ def numbers(batch, series, column: str, kind: str):
             mask |= np.floor(values) != values
 
     def describe(i):
-        raw, value = series.iloc[i], values[i]
+        raw, value = cell(series, i), values[i]
         if unreadable[i]:
             return cell_problem(raw, unit), expected
         if is_missing(raw):
@@ -97,3 +98,77 @@ def numbers(batch, series, column: str, kind: str):
         return f"{value:g} is more than {high:g}", expected
 
     return values, mask, describe
+
+
+# -- cells to numbers ----------------------------------------------------------------------------------------
+
+
+def numbers_of(series, unit: str) -> tuple[np.ndarray, np.ndarray]:
+    """(values in `unit`, NaN where missing or unreadable; mask of the unreadable cells) for a log column."""
+    kind = getattr(series, "dtype", np.dtype(object)).kind
+    n = len(series)
+    if kind in "iuf":
+        return floats(series), np.zeros(n, dtype=bool)
+    values = np.full(n, np.nan)
+    bad = np.zeros(n, dtype=bool)
+    if kind == "b":
+        return values, ~bad
+    cache: dict[str, float | None] = {}
+    for i, raw in enumerate(objects(series)):
+        if is_missing(raw):
+            continue
+        if isinstance(raw, str):
+            if raw not in cache:
+                try:
+                    cache[raw] = quantities.parse(raw, unit)
+                except quantities.NumberProblem:
+                    cache[raw] = None
+            number = cache[raw]
+        else:
+            number = _plain(raw)
+        if number is None:
+            bad[i] = True
+        else:
+            values[i] = number
+    return values, bad
+
+
+def _plain(raw) -> float | None:
+    if isinstance(raw, (bool, np.bool_)) or not isinstance(raw, (int, float, np.integer, np.floating)):
+        return None
+    try:
+        value = float(raw)
+    except OverflowError:
+        return None
+    return value if np.isfinite(value) else None
+
+
+def cell_problem(raw, unit: str) -> str:
+    """Why a cell that `numbers_of` could not read is not a number."""
+    if isinstance(raw, (bool, np.bool_)):
+        return f"{bool(raw)} is a boolean, not a number"
+    if isinstance(raw, str):
+        if raw.strip().lower() in ("true", "false"):
+            return f"{raw.strip()!r} is a boolean, not a number"
+        try:
+            quantities.parse(raw, unit)
+        except quantities.NumberProblem as exc:
+            return str(exc)
+    if isinstance(raw, (int, float, np.integer, np.floating)):
+        return f"{raw!r} is not a finite number"
+    return f"{raw!r} is not a number"
+
+
+def missing(series) -> np.ndarray:
+    """Where a column's cells are empty."""
+    if isinstance(series, Coded):
+        empty = np.array([is_missing(t) for t in series.levels] + [True], dtype=bool)
+        return empty[np.where(series.codes < 0, len(series.levels), series.codes)]
+    return np.fromiter((is_missing(v) for v in objects(series)), dtype=bool, count=len(series))
+
+
+def is_missing(value) -> bool:
+    try:
+        return value is None or value != value or (isinstance(value, str) and not value.strip())
+    except (TypeError, ValueError):
+        return False

@@ -85,7 +85,7 @@ class LogFormat:
         """The frame with its columns renamed, converted and resolved; `absent` follows the renames."""
         import pandas as pd
 
-        from .requestlog import numbers_of
+        from .logcells import numbers_of
 
         if not self.maps:
             return frame, absent

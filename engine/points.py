@@ -109,7 +109,7 @@ def combinations(columns: list[Column], n: int) -> tuple[np.ndarray, list[dict]]
     combined = np.zeros(n, dtype=np.int64)
     for col in columns:  # mixed radix: one integer per combination, then its distinct values
         combined = combined * len(col.levels) + col.values
-    distinct, codes = np.unique(combined, return_inverse=True)
+    distinct, codes = distinct_values(combined)
     combos = []
     for code in distinct:
         combo = {}
@@ -118,6 +118,26 @@ def combinations(columns: list[Column], n: int) -> tuple[np.ndarray, list[dict]]
             combo[col.name] = col.levels[digit]
         combos.append(dict(reversed(combo.items())))
     return codes.ravel(), combos
+
+
+def distinct_values(values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """`np.unique(values, return_inverse=True)` for non-negative integers, in linear time when they are
+    small (as combination codes are: a few models times a few regions)."""
+    values = np.asarray(values, dtype=np.int64).ravel()
+    top = int(values.max()) + 1 if len(values) else 0
+    if top > 4 * len(values) + 1024:
+        distinct, inverse = np.unique(values, return_inverse=True)
+        return distinct, inverse.ravel()
+    present = np.zeros(top, dtype=bool)
+    present[values] = True
+    distinct = np.flatnonzero(present)
+    rank = np.cumsum(present, dtype=np.intp) - 1
+    return distinct.astype(np.int64), rank[values]
+
+
+def used_codes(codes: np.ndarray, size: int) -> np.ndarray:
+    """The distinct codes in range(size) that occur, ascending (`np.unique(codes)`, in linear time)."""
+    return np.flatnonzero(np.bincount(np.asarray(codes, dtype=np.intp), minlength=size))
 
 
 @dataclass
@@ -174,7 +194,7 @@ class Points:
                  targets=None):  # fmt: skip
         """(results, values) of one methodology at n points: `codes` index `combos`, whose resolutions
         give every value no column supplies. With `targets`, only what they depend on is evaluated."""
-        used = np.unique(codes) if len(combos) > 1 else np.zeros(1, dtype=np.intp)
+        used = used_codes(codes, len(combos)) if len(combos) > 1 else np.zeros(1, dtype=np.intp)
         resolved = {int(i): self.resolve(combos[i])[method.name] for i in used}
         first = next(iter(resolved.values()))
         order = first.order
@@ -191,7 +211,7 @@ class Points:
             if name in method.inputs and name in columns:
                 check_range(method.inputs[name], value)
         check_token_classes(method, values)
-        results = evaluate(method, order, values, n)
+        results = evaluate(method, order, values, n, None if targets is None else targets)
         for name in method.formulas if targets is None else targets:  # overridden: the given values
             if name not in results and name in values:
                 results[name] = np.broadcast_to(values[name].value, (n,))

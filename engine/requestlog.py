@@ -11,9 +11,9 @@ misspelt key on line 40,000 is refused there, before anything is evaluated; the 
 A key that a line lacks is *absent* on that row, which then takes the base scenario's value for it; a key
 present with `null` is a missing value, a bad row.
 
-Cells become numbers by `numbers_of`: a column the C parser read as numbers is taken as is; any other cell
-is parsed by `engine.numbers.parse` in the column's unit (so `700 W` and `0.7 kW` both work, like `--set`),
-and booleans (`True`, `true`) are refused as numbers.
+Cells become numbers by `logcells.numbers_of`: a column the C parser read as numbers is taken as is; any
+other cell is parsed by `engine.numbers.parse` in the column's unit (so `700 W` and `0.7 kW` both work, like
+`--set`), and booleans (`True`, `true`) are refused as numbers.
 """
 
 from __future__ import annotations
@@ -26,10 +26,10 @@ from pathlib import Path
 
 import numpy as np
 
-from . import numbers
 from .errors import ImpactError, Location, Problem, display_path
-from .points import CHOICES
+from .points import CHOICES, LABELS
 
+FAST_READERS = True  # plain CSV and Parquet logs through pyarrow when it is installed (engine.arrowlog)
 MAX_LINE = 1 << 20  # bytes in one line of a log: a longer one is refused rather than read into memory
 ABSENT = object()  # a key that a JSON Lines object does not have
 
@@ -108,10 +108,19 @@ class Log:
         """The file's own name for a column."""
         return next((m.source for m in self.layout.columns.values() if m.to == column), column)
 
-    def chunks(self, rows: int):
-        """Chunk after chunk of at most `rows` rows, mapped through the log's format."""
+    def chunks(self, rows: int, numeric: set[str] | None = None, text: set[str] | None = None):
+        """Chunk after chunk of at most `rows` rows, mapped through the log's format. With `numeric` and `text`
+        (the columns read as numbers and as texts), a plain CSV or Parquet log is read by the fast readers
+        (engine.arrowlog) when pyarrow is installed."""
         from . import logreaders
 
+        if FAST_READERS and numeric is not None and not self.layout.maps and self.fmt in ("csv", "parquet"):
+            from . import arrowlog
+
+            fast = arrowlog.chunks(self, rows, numeric, text or set())
+            if fast is not None:
+                yield from fast
+                return
         readers = {"csv": self._csv_chunks, "jsonl": self._jsonl_chunks,
                    "parquet": lambda n: logreaders.parquet_chunks(self, n),
                    "otel": lambda n: logreaders.otel_chunks(self, n),
@@ -125,28 +134,50 @@ class Log:
             frame, absent = self.layout.apply(chunk.frame, chunk.absent, self.tree)
             yield Chunk(frame, chunk.lines, absent, chunk.done)
 
-    def _csv_chunks(self, rows: int):
+    def _csv_chunks(self, rows: int, skip: int = 0):
+        """Chunks read by pandas; with `skip`, from the line after the header and the first `skip` rows
+        (the fast reader read those)."""
         import pandas as pd
 
         from .logreaders import open_stream
 
-        line = 2
-        text = {c for c in self.raw if self.layout.mapped_name(c) in CHOICES}
+        line = 2 + skip
+        text = {c for c in self.raw if self.layout.mapped_name(c) in CHOICES or self.layout.mapped_name(c) in LABELS}
+        header = {"header": None, "names": self.raw, "skiprows": 1 + skip} if skip else {}
         with open_stream(self.path, self.shown) as (fh, raw):
             reader = pd.read_csv(fh, chunksize=rows, dtype={c: str for c in text}, skip_blank_lines=False,
                                  skipinitialspace=True, encoding="utf-8-sig", keep_default_na=False,
-                                 na_values=[""])  # fmt: skip
+                                 na_values=[""], index_col=False, **header)  # fmt: skip
             while True:
                 try:
                     with warnings.catch_warnings():  # a column of mixed types is ours to read, cell by cell
                         warnings.simplefilter("ignore")
+                        warnings.simplefilter("error", pd.errors.ParserWarning)
                         frame = next(reader)
                 except StopIteration:
                     return
-                except (ValueError, OSError, EOFError, pd.errors.ParserError) as exc:
+                except (ValueError, OSError, EOFError, pd.errors.ParserError, pd.errors.ParserWarning) as exc:
+                    self._long_line(line)  # pandas names the line in its own words, or (the first) not at all
                     _refuse(self.shown, line, f"cannot read the log: {exc}".splitlines()[0], "well-formed CSV")
                 yield Chunk(frame, np.arange(line, line + len(frame)), {}, raw.tell())
                 line += len(frame)
+
+    def _long_line(self, start: int) -> None:
+        """Refuse the first line from `start` on with more fields than the header, if there is one."""
+        import io
+
+        from .logreaders import open_stream
+
+        with open_stream(self.path, self.shown) as (fh, _):
+            text = io.TextIOWrapper(fh, encoding="utf-8-sig", errors="replace", newline="")
+            reader = csv.reader(text, skipinitialspace=True)
+            try:
+                for row in reader:
+                    if reader.line_num >= start and len(row) > len(self.raw):
+                        _refuse(self.shown, reader.line_num, f"the line has {len(row)} fields, more than the "
+                                f"header's {len(self.raw)}", "one field per column of the header")  # fmt: skip
+            except csv.Error:
+                return
 
     def _jsonl_chunks(self, rows: int):
         import pandas as pd
@@ -220,6 +251,8 @@ def flatten(row: dict, prefix: str = "") -> dict:
 def _present(frame, column: str) -> np.ndarray:
     if column not in frame:
         return np.zeros(len(frame), dtype=bool)
+    from .logcells import is_missing
+
     return ~frame[column].map(is_missing).to_numpy(dtype=bool)
 
 
@@ -333,69 +366,3 @@ def _json_kind(value) -> str:
     if isinstance(value, str):
         return "a JSON string"
     return "a JSON number"
-
-
-# -- cells to numbers ----------------------------------------------------------------------------------------
-
-
-def numbers_of(series, unit: str) -> tuple[np.ndarray, np.ndarray]:
-    """(values in `unit`, NaN where missing or unreadable; mask of the unreadable cells) for a log column."""
-    kind = series.dtype.kind
-    n = len(series)
-    if kind in "iuf":
-        return series.to_numpy(dtype=np.float64, na_value=np.nan), np.zeros(n, dtype=bool)
-    values = np.full(n, np.nan)
-    bad = np.zeros(n, dtype=bool)
-    if kind == "b":
-        return values, ~bad
-    cache: dict[str, float | None] = {}
-    for i, raw in enumerate(series.to_numpy(dtype=object)):
-        if is_missing(raw):
-            continue
-        if isinstance(raw, str):
-            if raw not in cache:
-                try:
-                    cache[raw] = numbers.parse(raw, unit)
-                except numbers.NumberProblem:
-                    cache[raw] = None
-            number = cache[raw]
-        else:
-            number = _plain(raw)
-        if number is None:
-            bad[i] = True
-        else:
-            values[i] = number
-    return values, bad
-
-
-def _plain(raw) -> float | None:
-    if isinstance(raw, (bool, np.bool_)) or not isinstance(raw, (int, float, np.integer, np.floating)):
-        return None
-    try:
-        value = float(raw)
-    except OverflowError:
-        return None
-    return value if np.isfinite(value) else None
-
-
-def cell_problem(raw, unit: str) -> str:
-    """Why a cell that `numbers_of` could not read is not a number."""
-    if isinstance(raw, (bool, np.bool_)):
-        return f"{bool(raw)} is a boolean, not a number"
-    if isinstance(raw, str):
-        if raw.strip().lower() in ("true", "false"):
-            return f"{raw.strip()!r} is a boolean, not a number"
-        try:
-            numbers.parse(raw, unit)
-        except numbers.NumberProblem as exc:
-            return str(exc)
-    if isinstance(raw, (int, float, np.integer, np.floating)):
-        return f"{raw!r} is not a finite number"
-    return f"{raw!r} is not a number"
-
-
-def is_missing(value) -> bool:
-    try:
-        return value is None or value != value or (isinstance(value, str) and not value.strip())
-    except (TypeError, ValueError):
-        return False
