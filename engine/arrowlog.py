@@ -21,6 +21,8 @@ any other column (booleans, timestamps, decimals) goes through pandas as the pan
 
 from __future__ import annotations
 
+from concurrent.futures import ThreadPoolExecutor
+
 import numpy as np
 
 from .logcolumns import Coded, Columns
@@ -45,10 +47,23 @@ def chunks(log, rows: int, numeric: set[str], text: set[str]):
     if pa is None:
         return None
     if log.fmt == "parquet":
-        return _parquet_chunks(log, rows, numeric, text, pa)
+        return _ahead(_parquet_chunks(log, rows, numeric, text, pa))
     if '"' in ",".join(log.raw):  # a quoted header: the pandas reader parses it as it always has
         return None
-    return _csv_chunks(log, rows, numeric, text, pa)
+    return _ahead(_csv_chunks(log, rows, numeric, text, pa))
+
+
+_END = object()
+
+
+def _ahead(chunks):
+    """The chunks of a reader, each read in a worker thread while the one before it is evaluated (pyarrow
+    parses without holding the interpreter, so reading and evaluating share the machine's cores)."""
+    with ThreadPoolExecutor(1) as worker:
+        coming = worker.submit(next, chunks, _END)
+        while (chunk := coming.result()) is not _END:
+            coming = worker.submit(next, chunks, _END)
+            yield chunk
 
 
 # -- CSV -----------------------------------------------------------------------------------------------------
@@ -66,25 +81,31 @@ def _csv_chunks(log, rows: int, numeric: set[str], text: set[str], pa):
     line = 2
     with open_stream(log.path, log.shown) as (fh, raw):
         fh.readline(MAX_LINE + 1)  # the header, read and checked by requestlog._csv_header
-        data, ends = b"", np.empty(0, dtype=np.int64)  # what is read and not yet yielded; its lines' ends
-        while True:
-            piece = fh.read(PIECE)
-            found = np.flatnonzero(np.frombuffer(piece, dtype=np.uint8) == 10) + (len(data) + 1)
-            data, ends = data + piece, np.concatenate([ends, found])
-            if not piece and len(data) and ends[-1:].tolist() != [len(data)]:
-                ends = np.append(ends, len(data))  # the last line has no newline
-            while len(ends) >= rows or (not piece and len(ends)):  # chunks of `rows` lines, as pandas cuts them
-                count = min(rows, len(ends))
-                stop = int(ends[count - 1])
-                frame = _block(data, stop, count, log.raw, numeric, text, options, pa, pacsv)
-                if frame is None:
-                    yield from log._csv_chunks(rows, skip=line - 2)
-                    return
-                yield Chunk(frame, np.arange(line, line + count), {}, raw.tell())
-                line += count
-                data, ends = data[stop:], ends[count:] - stop
-            if not piece:
+        for data, stop, count in _blocks(fh, rows):
+            frame = _block(data, stop, count, log.raw, numeric, text, options, pa, pacsv)
+            if frame is None:
+                yield from log._csv_chunks(rows, skip=line - 2)
                 return
+            yield Chunk(frame, np.arange(line, line + count), {}, raw.tell())
+            line += count
+
+
+def _blocks(fh, rows: int):
+    """(bytes, end, number of lines) of each block of `rows` whole lines (the last one may be shorter)."""
+    data, ends = b"", np.empty(0, dtype=np.int64)  # what is read and not yet given; its lines' ends
+    while True:
+        piece = fh.read(PIECE)
+        found = np.flatnonzero(np.frombuffer(piece, dtype=np.uint8) == 10) + (len(data) + 1)
+        data, ends = data + piece, np.concatenate([ends, found])
+        if not piece and len(data) and ends[-1:].tolist() != [len(data)]:
+            ends = np.append(ends, len(data))  # the last line has no newline
+        while len(ends) >= rows or (not piece and len(ends)):  # chunks of `rows` lines, as pandas cuts them
+            count = min(rows, len(ends))
+            stop = int(ends[count - 1])
+            yield data, stop, count
+            data, ends = data[stop:], ends[count:] - stop
+        if not piece:
+            return
 
 
 def _block(data: bytes, stop: int, count: int, names, numeric, text, options, pa, pacsv):
@@ -149,7 +170,7 @@ def _concat(parts: list[np.ndarray], dtype) -> np.ndarray:
 def _parquet_chunks(log, rows: int, numeric: set[str], text: set[str], pa):
     from .logreaders import _parquet
 
-    table = _parquet(log.path, log.shown)
+    table = _parquet(log.path, log.shown, [c for c in log.raw if c in text])
     size, done, first = log.path.stat().st_size, 0, 1
     for batch in table.iter_batches(batch_size=rows):
         n = batch.num_rows

@@ -75,6 +75,9 @@ def first_appearance(codes: np.ndarray, size: int) -> tuple[np.ndarray, list[int
 def group_codes(parts: list[Coded]) -> tuple[np.ndarray, list[tuple]]:
     """(each row's group, the groups' texts) over one or more text columns without empty cells, groups in the
     order they first appear (as `pandas.factorize` orders them)."""
+    if len(parts) == 1:  # codes into distinct texts already
+        codes, order = first_appearance(parts[0].codes, len(parts[0].levels))
+        return codes, [(parts[0].levels[i],) for i in order]
     combined = np.zeros(len(parts[0]), dtype=np.int64)
     for part in parts:
         combined = combined * max(len(part.levels), 1) + part.codes

@@ -55,14 +55,15 @@ def open_stream(path: Path, shown: str):
 # -- Parquet -------------------------------------------------------------------------------------------------
 
 
-def _parquet(path: Path, shown: str):
+def _parquet(path: Path, shown: str, texts=None):
+    """The Parquet file; `texts` are columns read as dictionaries (codes into their distinct values)."""
     try:
         import pyarrow.parquet as pq
     except ImportError:
         raise ImpactError(Problem(Location(shown, 0), "reading Parquet needs pyarrow",
                                   "pip install 'impact-llm[parquet]'")) from None  # fmt: skip
     try:
-        return pq.ParquetFile(path)
+        return pq.ParquetFile(path, read_dictionary=texts or None)
     except Exception as exc:  # pyarrow raises ArrowInvalid, OSError, ... for a file that is not Parquet
         raise ImpactError(Problem(Location(shown, 0), f"not a Parquet file ({type(exc).__name__})",
                                   "a Parquet file, one request per row")) from None  # fmt: skip
