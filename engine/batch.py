@@ -9,7 +9,8 @@ scenario row by row; a `requests` column weighs a row as that many identical req
 nothing is an error (a misspelt `ouput_tokens` would otherwise silently take the scenario's value), unless
 it is listed in `ignore`.
 
-The file is read by pandas in chunks of `CHUNK_ROWS` rows, so memory stays flat whatever its size: each chunk
+The file is read in chunks of `CHUNK_ROWS` rows, so memory stays flat whatever its size (a plain CSV or Parquet
+log by pyarrow, `arrowlog`, the next chunk read while one is evaluated; any other by pandas): each chunk
 is validated column by column (`logcells`: a non-numeric, missing, negative or fractional token count, a
 quantity in the wrong unit, an override out of its input's range or of its formula's rule; an unknown catalog
 id), its distinct combinations of choices are resolved once and cached across chunks
@@ -47,7 +48,7 @@ from .points import (
 from .requestlog import BadRow, Log
 from .safefile import replacing
 
-CHUNK_ROWS = 200_000
+CHUNK_ROWS = 100_000
 LISTED = 20  # bad rows listed by --skip-bad-rows; all are counted
 WEIGHT = "requests"
 

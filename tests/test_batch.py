@@ -154,6 +154,30 @@ def test_dask_map_partitions(tree):
     assert weighted == pytest.approx(run_batch(SAMPLE, BASE, tree).totals.sums["scope3"]["E"], rel=1e-12)
 
 
+@pytest.mark.filterwarnings("ignore:The inplace keyword:DeprecationWarning")  # dask's own use of pandas
+def test_dask_reads_a_parquet_dataset_split_into_partitions(tree, tmp_path):
+    # the sample log as three Parquet files, one dask partition each: the weighted sum of the rows' E is the
+    # batch's total
+    dd = pytest.importorskip("dask.dataframe")
+    pacsv, pq = pytest.importorskip("pyarrow.csv"), pytest.importorskip("pyarrow.parquet")
+    from impact import evaluate_frame, frame_meta
+
+    table, folder = pacsv.read_csv(SAMPLE), tmp_path / "log"
+    folder.mkdir()
+    size = -(-len(table) // 3)
+    for i in range(3):
+        pq.write_table(table.slice(i * size, size), folder / f"part-{i}.parquet")
+    ddf = dd.read_parquet(folder)
+    assert ddf.npartitions == 3
+
+    def weighted(frame):
+        return evaluate_frame(frame, str(BASE))["scope3.E"] * frame["requests"]
+
+    meta = frame_meta(str(BASE))["scope3.E"]
+    total = ddf.map_partitions(weighted, meta=meta).sum().compute(scheduler="synchronous")
+    assert total == pytest.approx(run_batch(SAMPLE, BASE, tree).totals.sums["scope3"]["E"], rel=1e-12)
+
+
 def test_a_column_that_overrides_a_formula_is_totalled(tree, tmp_path):
     # E given per row replaces the formula: the total is 0.5 + 0.25 = 0.75 Wh, and E_facility = PUE * E follows
     log = write(tmp_path / "log.csv", "model,E\nllama-3.1-8b,0.5\nllama-3.1-8b,0.25\n")
