@@ -59,11 +59,14 @@ _END = object()
 def _ahead(chunks):
     """The chunks of a reader, each read in a worker thread while the one before it is evaluated (pyarrow
     parses without holding the interpreter, so reading and evaluating share the machine's cores)."""
-    with ThreadPoolExecutor(1) as worker:
-        coming = worker.submit(next, chunks, _END)
-        while (chunk := coming.result()) is not _END:
+    try:
+        with ThreadPoolExecutor(1) as worker:
             coming = worker.submit(next, chunks, _END)
-            yield chunk
+            while (chunk := coming.result()) is not _END:
+                coming = worker.submit(next, chunks, _END)
+                yield chunk
+    finally:  # the worker is done: close the reader (and its file) here, now
+        chunks.close()
 
 
 # -- CSV -----------------------------------------------------------------------------------------------------

@@ -432,7 +432,8 @@ def run_batch(log_path, scenario, tree, *, methodologies=None, set=None, optimiz
         if fh:
             fh.write(",".join(header) + "\n")
         numeric, text = batch.fast_columns()
-        for part in log.chunks(chunk_rows, numeric, text):
+        parts = stack.enter_context(contextlib.closing(log.chunks(chunk_rows, numeric, text)))
+        for part in parts:
             rows = batch.chunk(part.frame, part.lines, skip_bad_rows, part.absent)
             if fh:
                 _write_rows(fh, rows, len(header))
