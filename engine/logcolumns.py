@@ -62,9 +62,12 @@ def first_appearance(codes: np.ndarray, size: int) -> tuple[np.ndarray, list[int
     codes = np.asarray(codes, dtype=np.intp)
     n = len(codes)
     present = codes >= 0
-    first = np.full(size + 1, n, dtype=np.intp)  # the last slot takes the -1 codes, then is dropped
-    np.minimum.at(first, np.where(present, codes, size), np.arange(n, dtype=np.intp))
-    first = first[:size]
+    if size <= 32:  # a few levels (models, regions): one comparison each
+        first = np.array([np.argmax(hit) if (hit := codes == k).any() else n for k in range(size)], dtype=np.intp)
+    else:
+        first = np.full(size + 1, n, dtype=np.intp)  # the last slot takes the -1 codes, then is dropped
+        np.minimum.at(first, np.where(present, codes, size), np.arange(n, dtype=np.intp))
+        first = first[:size]
     used = np.flatnonzero(first < n)
     order = used[np.argsort(first[used], kind="stable")]
     rank = np.full(size + 1, -1, dtype=np.intp)

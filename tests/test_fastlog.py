@@ -175,15 +175,16 @@ def test_a_plain_csv_batch_imports_neither_pandas_nor_what_it_does_not_use(tmp_p
     assert done.stdout.strip().splitlines()[-1] == "[]"
 
 
-@given(st.lists(st.integers(-1, 6), max_size=40))
-def test_first_appearance_numbers_codes_as_pandas_factorize_does(codes):
+@given(st.sampled_from([7, 40]).flatmap(lambda size: st.tuples(st.just(size), st.lists(st.integers(-1, size - 1)))))
+def test_first_appearance_numbers_codes_as_pandas_factorize_does(case):
     import pandas as pd
 
-    levels = list("abcdefg")
+    size, codes = case  # a few levels take one comparison each, more a scatter: both orders as pandas'
+    levels = [f"level {i}" for i in range(size)]
     column = Coded(np.asarray(codes, dtype=np.intp), levels).ordered()
     expected_codes, expected_levels = pd.factorize(pd.Series([levels[c] if c >= 0 else None for c in codes]))
     assert column.codes.tolist() == expected_codes.tolist() and column.levels == list(expected_levels)
-    renumbered, order = first_appearance(np.asarray(codes, dtype=np.intp), 7)
+    renumbered, order = first_appearance(np.asarray(codes, dtype=np.intp), size)
     assert [levels[i] for i in order] == column.levels and renumbered.tolist() == column.codes.tolist()
 
 
