@@ -135,15 +135,15 @@ class Log:
             yield Chunk(frame, chunk.lines, absent, chunk.done)
 
     def _csv_chunks(self, rows: int, skip: int = 0):
-        """Chunks read by pandas; with `skip`, from the line after the header and the first `skip` rows
-        (the fast reader read those)."""
+        """Chunks read by pandas, the columns named as `_csv_header` read them (pandas would keep a space
+        after a name); with `skip`, from after the first `skip` rows (the fast reader read those)."""
         import pandas as pd
 
         from .logreaders import open_stream
 
         line = 2 + skip
         text = {c for c in self.raw if self.layout.mapped_name(c) in CHOICES or self.layout.mapped_name(c) in LABELS}
-        header = {"header": None, "names": self.raw, "skiprows": 1 + skip} if skip else {}
+        header = {"header": None, "names": self.raw, "skiprows": 1 + skip}  # the header as _csv_header read it
         with open_stream(self.path, self.shown) as (fh, raw):
             reader = pd.read_csv(fh, chunksize=rows, dtype={c: str for c in text}, skip_blank_lines=False,
                                  skipinitialspace=True, encoding="utf-8-sig", keep_default_na=False,

@@ -78,7 +78,8 @@ def csv_logs(draw):
         lines.append(",".join(cells))
     newline = draw(st.sampled_from(["\n"] * 5 + ["\r\n"]))
     end = draw(st.sampled_from([newline, newline, ""]))
-    text = newline.join([",".join(names), *lines]) + end
+    header = draw(st.sampled_from([",", ",", ", ", " ,"])).join(names)  # a space around a name is dropped
+    text = newline.join([header, *lines]) + end
     return text, names
 
 
@@ -152,6 +153,14 @@ def test_a_line_longer_than_the_header_is_located_wherever_it_is(tree, tmp_path)
                 run_batch(log, BASE, tree, methodologies=METHODS, chunk_rows=2)
             assert str(caught.value) == (f"{log}:{number}:1: $: the line has 3 fields, more than the header's 2; "
                                          "expected one field per column of the header")  # fmt: skip
+
+
+def test_a_space_around_a_header_name_is_read_alike(tree, tmp_path):
+    # pandas kept "model " as the column's name, and the batch then failed with a KeyError
+    log = tmp_path / "log.csv"
+    log.write_text("model , output_tokens\nllama-3.1-8b,5\nmistral-7b,7\n")
+    fast, slow = outcome(tree, log, True, by=("model",)), outcome(tree, log, False, by=("model",))
+    assert fast == slow and fast[0] == "ok" and fast[1]["rows"] == 2
 
 
 def test_the_fast_readers_give_the_shipped_samples_golden_totals(tree):
