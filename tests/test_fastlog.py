@@ -163,6 +163,16 @@ def test_a_space_around_a_header_name_is_read_alike(tree, tmp_path):
     assert fast == slow and fast[0] == "ok" and fast[1]["rows"] == 2
 
 
+def test_without_pyarrow_a_csv_log_is_read_by_pandas(tree, monkeypatch):
+    from impact.engine import arrowlog
+
+    sample = REPO / "scenarios" / "logs" / "requests-sample.csv"
+    monkeypatch.setattr(arrowlog, "_pyarrow", lambda: None)
+    frames = {type(c.frame).__name__ for c in requestlog.Log.open(sample).chunks(7, {"input_tokens"}, {"model"})}
+    assert frames == {"DataFrame"}
+    assert outcome(tree, sample, True) == outcome(tree, sample, False)
+
+
 def test_the_fast_readers_give_the_shipped_samples_golden_totals(tree):
     logs = REPO / "scenarios" / "logs"
     for name in ("requests-sample.csv", "requests-sample.parquet"):
