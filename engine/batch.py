@@ -15,22 +15,24 @@ is validated column by column (`logcells`: a non-numeric, missing, negative or f
 quantity in the wrong unit, an override out of its input's range or of its formula's rule; an unknown catalog
 id), its distinct combinations of choices are resolved once and cached across chunks
 (`points.Points`), every formula is evaluated once over the chunk, and totals are added up per `--by`
-group with `np.bincount`. A bad row stops the run with its file, line and column, or with `skip_bad_rows` is
-counted and listed (the first `LISTED`) and left out of the totals.
+group with `np.bincount` (`batchtotals`). A bad row stops the run with its file, line and column, or with
+`skip_bad_rows` is counted and listed (the first `LISTED`) and left out of the totals.
 """
 
 from __future__ import annotations
 
 import contextlib
 from collections.abc import Callable
-from dataclasses import dataclass, field, replace
+from dataclasses import replace
 
 import numpy as np
 
+from . import batchtotals as totals
 from . import logcells as cells
 from .batchsummary import summary  # noqa: F401  (the JSON document of a batch)
+from .batchtotals import Totals, base_choice
 from .errors import ImpactError, Location, Problem, suggest
-from .logcolumns import Coded, group_codes, objects
+from .logcolumns import Coded
 from .points import (
     CACHED,
     CACHED_OF,
@@ -51,18 +53,6 @@ from .safefile import replacing
 CHUNK_ROWS = 100_000
 LISTED = 20  # bad rows listed by --skip-bad-rows; all are counted
 WEIGHT = "requests"
-
-
-@dataclass
-class Totals:
-    """What a batch adds up: requests and extensive results, overall and per --by group."""
-
-    requests: float = 0.0
-    rows: int = 0
-    skipped: int = 0
-    bad: list[BadRow] = field(default_factory=list)
-    sums: dict[str, dict[str, float]] = field(default_factory=dict)  # methodology -> result -> total
-    groups: dict[tuple, dict] = field(default_factory=dict)  # by-values -> {"requests", "sums": {m: {r: v}}}
 
 
 class Batch:
@@ -164,7 +154,7 @@ class Batch:
                 continue
             if kind == "choice":
                 if column in absent:  # a row without the key: the base scenario's choice
-                    series = series.where(~absent[column], _base_choice(self.scenario, column) or None)
+                    series = series.where(~absent[column], base_choice(self.scenario, column) or None)
                     frame[column] = series
                 codes, levels, mask, describe = self._choice(series, column)
                 choices[column] = (codes, levels)
@@ -209,11 +199,11 @@ class Batch:
         columns = {c: Column(c, v[keep], f"{self.log.shown} column {c}", Location(self.log.shown, 1, path=c))
                    for c, v in numbers.items()}  # fmt: skip
         lacking = {c: a[keep] for c, a in absent.items() if c in columns}
-        groups = self._groups(frame, keep, kept)
+        groups = totals.groups(self, frame, keep, kept)
         for method in self.methods:
             mine = {c: col for c, col in columns.items() if c in FIELDS or c in method.names()}
             results = self._evaluate(method, codes[keep], combos, mine, kept, lacking)
-            self._add(method.name, results, weights, groups, kept)
+            totals.add(self, method.name, results, weights, groups)
             wanted = self.outputs.get(method.name, [])
             out[method.name] = {name: results[name] for name in wanted}
         return out
@@ -329,57 +319,9 @@ class Batch:
                 raise ImpactError(row.problem(self.log))
             self.totals.bad.append(row)
 
-    def _groups(self, frame, keep, kept):
-        """(codes of each kept row's --by group, the groups' values)."""
-        if not self.by:
-            return np.zeros(kept, dtype=np.intp), [()]
-        columns = [frame[name] if name in self.kinds else None for name in self.by]
-        if all(c is None or isinstance(c, Coded) for c in columns):  # the fast readers': codes throughout
-            parts = [Coded(c.codes[keep], c.levels) if c is not None
-                     else Coded(np.zeros(kept, dtype=np.intp), [_base_choice(self.scenario, name)])
-                     for c, name in zip(columns, self.by, strict=True)]  # fmt: skip
-            return group_codes(parts)
-        import pandas as pd
-
-        parts = []
-        for name, column in zip(self.by, columns, strict=True):
-            if column is not None:
-                parts.append(objects(column)[keep])
-            else:  # not in the log: the base scenario's choice, the same for every row
-                parts.append(np.full(kept, _base_choice(self.scenario, name), dtype=object))
-        if len(parts) == 1:
-            codes, levels = pd.factorize(pd.Series(parts[0]).astype(str))
-            return np.asarray(codes), [(v,) for v in levels]
-        index = pd.MultiIndex.from_arrays([pd.Series(p).astype(str) for p in parts])
-        codes, levels = pd.factorize(index)
-        return np.asarray(codes), [tuple(v) for v in levels]
-
-    def _add(self, method: str, results, weights, groups, kept) -> None:
-        codes, levels = groups
-        sums = self.totals.sums[method]
-        for name in sums:
-            values = results[name]
-            weighted = values * weights if weights is not None else values
-            per_group = np.bincount(codes, weights=weighted, minlength=len(levels))
-            sums[name] += float(per_group.sum())
-            for level, total in zip(levels, per_group, strict=True):
-                group = self.totals.groups.setdefault(level, {"requests": 0.0, "sums": {}})
-                group["sums"].setdefault(method, {}).setdefault(name, 0.0)
-                group["sums"][method][name] += float(total)
-        if method == self.methods[0].name:
-            counts = np.bincount(codes, weights=weights, minlength=len(levels))
-            for level, count in zip(levels, counts, strict=True):
-                self.totals.groups.setdefault(level, {"requests": 0.0, "sums": {}})["requests"] += float(count)
-
 
 def _no_label(column: str):
     return lambda i: ("the value is missing", f"a {column} to group the row by (--by {column})")
-
-
-def _base_choice(scenario, name: str) -> str:
-    entity = {"hardware": "accelerator", "location": "region"}.get(name, name)
-    entry = scenario.entities.get(entity)
-    return entry.id if entry is not None else ""
 
 
 def output_names(methods, wanted: list[str]) -> dict[str, list[str]]:
