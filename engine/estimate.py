@@ -173,17 +173,21 @@ def check_provider(tree: Tree, provider: str, where: Location) -> None:
                                   suggest(provider, providers)))  # fmt: skip
 
 
+def _priced_as(row: dict, name: str) -> bool:
+    """Whether a price-table row is model `name` (its id, or the part after its last /)."""
+    return row["model"] == name or row["model"].split("/")[-1] == name
+
+
 def is_priced(tree: Tree, provider: str, name: str) -> bool:
     """Whether the price table has model `name` of `provider` (as offers_for would find it)."""
-    return any(r["provider"] == provider and (r["model"] == name or r["model"].split("/")[-1] == name)
-               for r in load_prices(tree))  # fmt: skip
+    return any(r["provider"] == provider and _priced_as(r, name) for r in load_prices(tree))
 
 
 def offers_for(tree: Tree, provider: str, name: str, basis: str, where: Location) -> list[tuple[str, float]]:
     """The (provider, price) of a model named in the price table, e.g. openai / gpt-4o."""
     check_provider(tree, provider, where)
     mine = [r for r in load_prices(tree) if r["provider"] == provider]
-    match = [r for r in mine if r["model"] == name or r["model"].split("/")[-1] == name]
+    match = [r for r in mine if _priced_as(r, name)]
     if not match:
         names = [r["model"].split("/")[-1] for r in mine]
         raise ImpactError(Problem(where, f"{provider} has no model '{name}' in {PRICES}",

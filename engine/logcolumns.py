@@ -15,6 +15,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from .points import distinct_values
+
 
 @dataclass
 class Coded:
@@ -84,8 +86,8 @@ def group_codes(parts: list[Coded]) -> tuple[np.ndarray, list[tuple]]:
     combined = np.zeros(len(parts[0]), dtype=np.int64)
     for part in parts:
         combined = combined * max(len(part.levels), 1) + part.codes
-    distinct, inverse = np.unique(combined, return_inverse=True)
-    codes, order = first_appearance(inverse.ravel(), len(distinct))
+    distinct, inverse = distinct_values(combined)
+    codes, order = first_appearance(inverse, len(distinct))
     levels = []
     for value in distinct[order]:
         key = []
