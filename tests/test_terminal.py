@@ -100,3 +100,20 @@ def test_narrow_tables_say_what_they_leave_out(runner):
                                               (169.812, "169.8"), (-0.25, "-0.25")])  # fmt: skip
 def test_figures_have_four_significant_digits_and_separators(value, shown):
     assert figure(value) == shown
+
+
+def test_columns_that_must_show_but_do_not_fit_are_left_out_whole_not_cut():
+    import io
+
+    from rich.console import Console
+
+    from impact.engine.render.layout import Col, table
+
+    # five always-shown columns of 14 characters need 5 x (14 + 3) + 1 = 86 columns: at 80 the last goes whole
+    cols = [Col(f"column {i}-----", [f"{i}" * 14]) for i in range(5)]
+    out, note = table("", cols, 80)
+    console = Console(width=80, record=True, file=io.StringIO())
+    console.print(out)
+    text = console.export_text()
+    assert "column 3-----" in text and "column 4" not in text and "3" * 14 in text
+    assert "not shown at 80 columns: column 4-----" in note

@@ -3,7 +3,8 @@ terminal by dropping their least important columns (and saying so) instead of cu
 
 A `Col` is a header (its lines: name, then unit), its cells as text, and how it may give way: a number column
 never wraps; a text column wraps down to `min_width`; a column with `drop` > 0 is left out, highest first,
-until the table fits `width`. `table()` returns the rich table and a note naming what was left out.
+until the table fits `width`, and if it still does not, the last columns are left out whole. `table()`
+returns the rich table and a note naming what was left out.
 """
 
 from __future__ import annotations
@@ -80,6 +81,8 @@ def table(title: str, cols: list[Col], width: int, sections: list[int] = (), hin
         if needed(shown) <= width:
             break
         shown = [c for c in shown if c.drop != level]
+    while needed(shown) > width and len(shown) > 1:  # still too wide: the last columns go whole, never cut off
+        shown.pop()
     out = Table(title=escape(title) if title else None, title_justify="left", box=box.SIMPLE_HEAVY, show_edge=False)
     for c in shown:
         if c.wrap:
