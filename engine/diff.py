@@ -76,7 +76,9 @@ class ResultChange:
         return f"{Path(self.scenario).stem} {self.methodology}.{self.result}{element}"
 
     def magnitude(self) -> float:
-        return math.inf if self.change is None else abs(self.change)
+        """|relative change|, to 9 significant digits: changes equal but for float noise (+10% of E_facility
+        through two methodologies) rank as ties, ordered by name, so the report's order does not depend on it."""
+        return math.inf if self.change is None else float(f"{abs(self.change):.9g}")
 
     def to_dict(self) -> dict:
         finite = self.change is not None and math.isfinite(self.change)
@@ -299,7 +301,7 @@ def _explain(out: Diff, old: dict, new: dict) -> None:
         for change in out.changes:
             if diff_why.moves(change, index):
                 change.moves.append(result)
-    out.changes.sort(key=lambda c: -max((r.magnitude() for r in c.moves), default=-1.0))
+    out.changes.sort(key=lambda c: (-max((r.magnitude() for r in c.moves), default=-1.0), c.what))
     for number, change in enumerate(out.changes, 1):
         change.id = number
         for result in change.moves:

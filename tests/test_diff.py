@@ -90,7 +90,8 @@ def test_region_pue_moves_exactly_the_results_that_read_it(trees):
     assert pue.where == f"catalogs/regions.yaml:{line}"
     assert {r.result for r in pue.moves} == SCOPE3_PUE
     assert all(r.why == [pue.id] for r in found.results)
-    assert found.results == sorted(found.results, key=lambda r: -abs(r.change))
+    # largest change first; changes equal to 9 digits (float noise) are ties, ordered by scenario and result
+    assert found.results == sorted(found.results, key=lambda r: (-float(f"{abs(r.change):.9g}"), r.label))
 
 
 def test_accelerator_tdp_moves_the_scenarios_on_that_accelerator(trees):

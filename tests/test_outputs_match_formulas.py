@@ -77,11 +77,14 @@ def serving_by_hand(i: dict) -> dict:
     step_flops = 2 * i["P_m"] + 4 * width * context
 
     def step(batch):  # (compute time, step time) of a decode step of `batch` requests
-        memory = (i["b"] * (copies + routed * (1 - (1 - k / e) ** batch)) + batch * kv_token * context) / (
-            bytes_per_s * i["eff_bw"]
-        )
+        # the weight layers (read the routed weights or compute, whichever is longer), then attention (read
+        # every request's KV cache or compute its attention FLOPs), one after the other
+        weights = i["b"] * (copies + routed * (1 - (1 - k / e) ** batch)) / (bytes_per_s * i["eff_bw"])
+        linear = max(weights, batch * 2 * i["P_m"] / (flops_per_s * i["eff_f"]))
+        attention = batch * max(kv_token * context / (bytes_per_s * i["eff_bw"]),
+                                4 * width * context / (flops_per_s * i["eff_f"]))  # fmt: skip
         compute = batch * step_flops / (flops_per_s * i["eff_f"])
-        return compute, max(memory, compute) + batch * tp_token + fixed + batch * i["seq_overhead"]
+        return compute, linear + attention + batch * tp_token + fixed + batch * i["seq_overhead"]
 
     rate, busy, saturated = i["request_rate"], 1.0, False
     if rate > 0:  # Little's law on the secant of latency between batch 1 and the largest batch

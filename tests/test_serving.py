@@ -36,8 +36,10 @@ def test_one_request_on_a_home_gpu_by_hand():
     #   longer than its reads (1.4532e10 B / 0.8064e12 B/s = 0.018 s); + 0.01 s prefill overhead + 0.005 s (a
     #   forward pass's fixed time, one GPU: no tensor-parallel term) = 0.085628 s
     assert r["ttft"] == pytest.approx(0.085628, rel=1e-4)
-    # a decode step reads the weights and the KV cache of the mean context, 400 + 300/2 = 550 tokens:
-    #   (1.448e10 + 131,072 x 550) B / 0.8064e12 B/s = 0.018046 s, + 0.005 s = 0.023046 s
+    # a decode step runs its weight layers, reading the weights (1.448e10 B / 0.8064e12 B/s = 0.0179563 s, longer
+    #   than their 2 x 7.24e9 FLOP / 82.6e12 FLOP/s = 1.753e-4 s), then its attention, reading the KV cache of the
+    #   mean context, 400 + 300/2 = 550 tokens (131,072 x 550 B / 0.8064e12 B/s = 8.940e-5 s): 0.018046 s,
+    #   + 0.005 s = 0.023046 s
     # itl = 0.023046 + 0.070628 / 300 (its own prefill's compute, 0.070628 s, spread over its steps; its reads
     #   and fixed time are the step's own) = 0.0232814 s: 43 tokens/s
     assert r["t_step"] == pytest.approx(0.023046, rel=1e-4)
@@ -123,8 +125,14 @@ def test_tensor_parallel_all_reduces_cost_link_time_per_token():
     # 4 x 655,360 x 2 B = 5,242,880 B; a ring of 8 moves 2 x 7/8 = 1.75 of it over half of 900 GB/s at eff_link 0.5:
     # 1.75 x 5,242,880 / (450e9 x 0.5) = 4.0778e-5 s a token
     assert r["t_tp_token"] == pytest.approx(1.75 * 5242880 / 225e9, rel=1e-9)
-    # a decode step of 64 requests adds 64 of them to its memory-or-compute time and fixed time
-    assert r["t_step"] == pytest.approx(max(r["t_memory"], r["t_compute"]) + 64 * 4.07779e-5 + 0.005, rel=1e-5)
+    # a decode step of 64 requests adds 64 of them to its weight layers, its attention and its fixed time
+    assert r["t_step"] == pytest.approx(r["t_linear"] + r["t_attention"] + 64 * 4.07779e-5 + 0.005, rel=1e-5)
+    # the weight layers read 70.55e9 x 2 B / (8 x 3.35e12 x 0.8 B/s) = 6.581e-3 s, longer than computing
+    #   64 x 2 x 70.55e9 FLOP / (8 x 989.5e12 x 0.5 FLOP/s) = 2.282e-3 s
+    assert r["t_linear"] == pytest.approx(70.55e9 * 2 / (8 * 3.35e12 * 0.8), rel=1e-9)
+    # attention: 64 requests x 327,680 B a token (2 x 80 layers x 8 KV heads x 128 x 2 B) x 1,250 tokens of mean
+    #   context (1,000 + 500 / 2), over the same bandwidth
+    assert r["t_attention"] == pytest.approx(64 * 327680 * 1250 / (8 * 3.35e12 * 0.8), rel=1e-9)
     # on one GPU there is nothing to all-reduce
     one, _ = serving({**base, "hardware": {"accelerator": "h200-sxm", "gpus": 1}, "model": "llama-3.1-8b"}, ROUND)
     assert one["t_tp_token"] == 0
