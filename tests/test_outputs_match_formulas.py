@@ -67,7 +67,8 @@ def serving_by_hand(i: dict) -> dict:
     prefill_flops = 2 * i["P_m"] * n_new + 2 * width * n_new * (n_new + 2 * i["n_cached"])
     copies = shared * i["attention_replicas"]  # the shared weights, read once per copy
     prefill_bytes = i["b"] * (copies + routed * (1 - (1 - k / e) ** max(n_new, 1))) + kv_token * i["n_in"]
-    fixed = i["step_overhead"] + i["tp_overhead"] * math.log2(i["N_gpu"])
+    # a forward pass's fixed time: two all-reduces a layer, each of 2 (N - 1) ring steps of latency tp_overhead
+    fixed = i["step_overhead"] + 4 * i["layers"] * (i["N_gpu"] - 1) * i["tp_overhead"]
     # tensor-parallel all-reduces: two hidden-size activations a layer per token, a ring moving 2 (N - 1) / N of
     # each message over half the link bandwidth (one direction)
     tp_token = 2 * (i["N_gpu"] - 1) / i["N_gpu"] * 4 * width * i["act_bytes"] / (i["link_bw_gpu"] / 2 * i["eff_link"])
