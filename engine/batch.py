@@ -48,6 +48,7 @@ from .points import (
     used_codes,
 )
 from .requestlog import BadRow, Log
+from .rowplan import evaluate_rows
 from .safefile import replacing
 
 CHUNK_ROWS = 100_000
@@ -213,9 +214,8 @@ class Batch:
         has, so that what it lacks comes from the base scenario."""
         lacking = {c: a for c, a in lacking.items() if c in columns and a.any()}
         if not lacking:
-            return self._points(frozenset(columns)).evaluate(
-                method, codes, combos, columns, n, self.targets[method.name]
-            )[0]
+            return evaluate_rows(self._points(frozenset(columns)), method, codes, combos, columns, n,
+                                 self.targets[method.name])  # fmt: skip
         names = list(lacking)
         pattern = np.zeros(n, dtype=np.int64)
         for bit, name in enumerate(names):
@@ -226,7 +226,7 @@ class Batch:
             have = {c: replace(col, values=col.values[rows]) for c, col in columns.items()
                     if c not in names or not (int(value) >> names.index(c)) & 1}  # fmt: skip
             points = self._points(frozenset(have))
-            part, _ = points.evaluate(method, codes[rows], combos, have, len(rows), self.targets[method.name])
+            part = evaluate_rows(points, method, codes[rows], combos, have, len(rows), self.targets[method.name])
             for name, array in part.items():
                 out.setdefault(name, np.empty(n))[rows] = array
         return out

@@ -158,6 +158,7 @@ class Points:
         self.overrides = overrides  # --set and the like: the same at every point
         self.placeholders = placeholders  # name -> a valid value of each field or override column
         self._cache: dict[tuple, dict[str, Resolved] | ImpactError] = {}
+        self._plans: dict[tuple, object] = {}  # engine.rowplan's Plans, by methodology and set of combinations
 
     def resolve(self, combo: dict) -> dict[str, Resolved]:
         """Each methodology resolved for one combination of choices (cached); raises ImpactError."""
