@@ -1,8 +1,9 @@
 """The `impact` command: a thin Click front end over the engine.
 
 `main` gathers the subcommands of `impact.commands` (a module per group of commands); they parse options,
-call the engine and hand its rows to `engine.render`. Bad input (an `ImpactError`) becomes its one-line
-messages on stderr and exit status 1, with no traceback; anything else is a bug and keeps its traceback.
+call the engine and hand its rows to `engine.render`; the console script is `entry` (`main`, then a quick
+exit). Bad input (an `ImpactError`) becomes its one-line messages on stderr and exit status 1, with no
+traceback; anything else is a bug and keeps its traceback.
 """
 
 from __future__ import annotations
@@ -80,5 +81,31 @@ for command in (
     main.add_command(command)
 
 
+def entry() -> None:
+    """The `impact` console script: `main`, then the process ends at once (`os._exit`) with its exit status.
+
+    Tearing down the interpreter (every module, the loaded tree, numpy's and pyarrow's libraries) costs about
+    0.1 s after the output is written, as much as a small command's work; nothing in it is ours to wait for. The
+    exit functions still run (`atexit`) and stdout and stderr are flushed first; where they cannot be (a closed
+    pipe), where another Python thread is still alive, or where the command ends otherwise than with a status
+    (a bug's traceback), the interpreter exits the ordinary way, as it always did."""
+    import atexit
+    import threading
+
+    try:
+        main()
+    except SystemExit as exc:
+        code = exc.code
+        if (code is not None and not isinstance(code, int)) or threading.active_count() > 1:
+            raise
+        atexit._run_exitfuncs()
+        try:
+            sys.stdout.flush()
+            sys.stderr.flush()
+        except (OSError, ValueError):
+            raise exc from None
+        os._exit(code or 0)
+
+
 if __name__ == "__main__":  # pragma: no cover
-    main()
+    entry()
