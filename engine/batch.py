@@ -14,21 +14,24 @@ log by pyarrow, `arrowlog`, the next chunk read while one is evaluated; any othe
 is validated column by column (`logcells`: a non-numeric, missing, negative or fractional token count, a
 quantity in the wrong unit, an override out of its input's range or of its formula's rule; an unknown catalog
 id), its distinct combinations of choices are resolved once and cached across chunks
-(`points.Points`), every formula is evaluated once over the chunk, and totals are added up per `--by`
-group with `np.bincount` (`batchtotals`). A bad row stops the run with its file, line and column, or with
-`skip_bad_rows` is counted and listed (the first `LISTED`) and left out of the totals.
+(`points.Points`), what depends only on them is evaluated once per set of combinations and every other formula
+once over the chunk (`rowplan`; the largest methodology in a worker thread beside the others, `batcheval`), and
+totals are added up per `--by` group with `np.bincount` (`batchtotals`). A bad row stops the run with its
+file, line and column, or with `skip_bad_rows` is counted and listed (the first `LISTED`) and left out of the
+totals.
 """
 
 from __future__ import annotations
 
 import contextlib
 from collections.abc import Callable
-from dataclasses import replace
+from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
 
 from . import batchtotals as totals
 from . import logcells as cells
+from .batcheval import each_methodology, evaluate_chunk
 from .batchsummary import summary  # noqa: F401  (the JSON document of a batch)
 from .batchtotals import Totals, base_choice
 from .errors import ImpactError, Location, Problem, suggest
@@ -48,7 +51,6 @@ from .points import (
     used_codes,
 )
 from .requestlog import BadRow, Log
-from .rowplan import evaluate_rows
 from .safefile import replacing
 
 CHUNK_ROWS = 100_000
@@ -76,6 +78,7 @@ class Batch:
         self.known_ids: dict[tuple[str, str], bool] = {}
         self.totals = Totals(sums={m.name: dict.fromkeys(extensive[m.name], 0.0) for m in methods})
         self.units = {m.name: {n: f.unit for n, f in m.formulas.items()} for m in methods}
+        self.pool = None  # a ThreadPoolExecutor of one worker while run_batch runs (batcheval)
 
     def out_header(self) -> list[str]:
         """The --out CSV's columns: the line, then `methodology.result [unit]` for each result asked for."""
@@ -201,34 +204,16 @@ class Batch:
                    for c, v in numbers.items()}  # fmt: skip
         lacking = {c: a[keep] for c, a in absent.items() if c in columns}
         groups = totals.groups(self, frame, keep, kept)
-        for method in self.methods:
+        codes = codes[keep]
+
+        def evaluate(method):
             mine = {c: col for c, col in columns.items() if c in FIELDS or c in method.names()}
-            results = self._evaluate(method, codes[keep], combos, mine, kept, lacking)
+            return evaluate_chunk(self, method, codes, combos, mine, kept, lacking)
+
+        for method, results in each_methodology(self.methods, self.pool, evaluate):
             totals.add(self, method.name, results, weights, groups)
             wanted = self.outputs.get(method.name, [])
             out[method.name] = {name: results[name] for name in wanted}
-        return out
-
-    def _evaluate(self, method, codes, combos, columns, n, lacking) -> dict[str, np.ndarray]:
-        """Results at n rows; rows that lack some columns are evaluated apart, each group with the columns it
-        has, so that what it lacks comes from the base scenario."""
-        lacking = {c: a for c, a in lacking.items() if c in columns and a.any()}
-        if not lacking:
-            return evaluate_rows(self._points(frozenset(columns)), method, codes, combos, columns, n,
-                                 self.targets[method.name])  # fmt: skip
-        names = list(lacking)
-        pattern = np.zeros(n, dtype=np.int64)
-        for bit, name in enumerate(names):
-            pattern |= lacking[name].astype(np.int64) << bit
-        out: dict[str, np.ndarray] = {}
-        for value in np.unique(pattern):
-            rows = np.flatnonzero(pattern == value)
-            have = {c: replace(col, values=col.values[rows]) for c, col in columns.items()
-                    if c not in names or not (int(value) >> names.index(c)) & 1}  # fmt: skip
-            points = self._points(frozenset(have))
-            part = evaluate_rows(points, method, codes[rows], combos, have, len(rows), self.targets[method.name])
-            for name, array in part.items():
-                out.setdefault(name, np.empty(n))[rows] = array
         return out
 
     def _cached_above_input(self, numbers, absent, bad):
@@ -248,17 +233,6 @@ class Batch:
             )
 
         return mask, column, describe
-
-    def _points(self, present: frozenset) -> Points:
-        """The Points whose scenarios take their placeholders from the columns present."""
-        if present not in self._by_columns:
-            numeric = {c for c, k in self.kinds.items() if k in ("field", "override")}
-            if numeric <= present:
-                self._by_columns[present] = self.points
-            else:
-                held = {c: v for c, v in self.points.placeholders.items() if c in present}
-                self._by_columns[present] = Points(self.scenario, self.tree, self.methods, self.points.overrides, held)
-        return self._by_columns[present]
 
     def _choice(self, series, column):
         """(codes into levels, levels, bad mask, describe) for a column of catalog ids: missing or unknown
@@ -374,6 +348,8 @@ def run_batch(log_path, scenario, tree, *, methodologies=None, set=None, optimiz
         if fh:
             fh.write(",".join(header) + "\n")
         numeric, text = batch.fast_columns()
+        batch.pool = stack.enter_context(ThreadPoolExecutor(1)) if len(methods) > 1 else None
+        stack.callback(setattr, batch, "pool", None)
         parts = stack.enter_context(contextlib.closing(log.chunks(chunk_rows, numeric, text)))
         for part in parts:
             rows = batch.chunk(part.frame, part.lines, skip_bad_rows, part.absent)
