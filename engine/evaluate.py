@@ -16,7 +16,6 @@ floating-point warnings are silenced here: a non-finite value is reported by tha
 from __future__ import annotations
 
 import ast
-import copy
 
 import numexpr
 import numpy as np
@@ -114,14 +113,11 @@ _FUNCTIONS = {"where": np.where, "minimum": np.minimum, "maximum": np.maximum, "
               "log": np.log, "exp": np.exp, "sqrt": np.sqrt, "abs": np.abs, "_mod": _mod}  # fmt: skip
 
 
-class _NumexprMod(ast.NodeTransformer):
+def _numexpr_mod(node):
     """`a % b` as numexpr computes it: a call of _mod (a name no formula may use: it starts with an underscore)."""
-
-    def visit_BinOp(self, node):
-        node = self.generic_visit(node)
-        if isinstance(node.op, ast.Mod):
-            return ast.copy_location(ast.Call(ast.Name("_mod", ast.Load()), [node.left, node.right], []), node)
-        return node
+    if isinstance(node, ast.BinOp) and isinstance(node.op, ast.Mod):
+        return ast.copy_location(ast.Call(ast.Name("_mod", ast.Load()), [node.left, node.right], []), node)
+    return None
 
 
 _CODE: dict[str, object] = {}
@@ -138,7 +134,7 @@ def _one_row(expr: str, local: dict) -> np.ndarray:
     gives, with no builtins. tests/test_evaluate.py holds both paths to the same results."""
     code = _CODE.get(expr)
     if code is None:
-        tree = _NumexprMod().visit(copy.deepcopy(expressions.lower(expr)[0]))
+        tree = expressions.rewritten(expressions.lower(expr)[0], _numexpr_mod)
         code = _CODE[expr] = compile(ast.fix_missing_locations(tree), "<formula>", "eval")
     with np.errstate(all="ignore"):  # like numexpr: inf and nan are values here, reported by the caller
         return eval(code, {"__builtins__": {}, **_FUNCTIONS}, local)  # noqa: S307 - a checked expression

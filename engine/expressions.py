@@ -23,7 +23,6 @@ they accept the same expressions and compute the same values:
 from __future__ import annotations
 
 import ast
-import copy
 import math
 from functools import lru_cache
 
@@ -123,17 +122,38 @@ def lower(expr: str) -> tuple[ast.Expression, str]:
     tree = parse(expr)
     body = _number(_Lower().visit(tree.body))
     lowered = ast.fix_missing_locations(ast.Expression(body))
-    return lowered, ast.unparse(_Signed().visit(copy.deepcopy(lowered)))
+    return lowered, ast.unparse(rewritten(lowered, _signed))
 
 
-class _Signed(ast.NodeTransformer):
+def _signed(node):
     """A negative constant as a unary minus, so that the text keeps its precedence: `(-1.0) ** a`, which
     `ast.unparse` would otherwise write `-1.0 ** a`, that is -(1.0 ** a)."""
+    if isinstance(node, ast.Constant) and isinstance(node.value, float) and node.value < 0:
+        return ast.UnaryOp(ast.USub(), ast.Constant(-node.value))
+    return None
 
-    def visit_Constant(self, node):
-        if isinstance(node.value, float) and node.value < 0:
-            return ast.UnaryOp(ast.USub(), ast.Constant(-node.value))
-        return node
+
+def rewritten(node, replace):
+    """A copy of the syntax tree `node` in which each node, its children rewritten first, is replaced by
+    `replace(node)` where that gives a node (None keeps it). What no replacement touches is shared with `node`,
+    not copied (a deep copy of each tree cost more than the rest of loading the formulas), and `node` itself is
+    never changed: the trees `lower` caches stay as they are."""
+    fields, changed = {}, False
+    for name, value in ast.iter_fields(node):
+        if isinstance(value, ast.AST):
+            new = rewritten(value, replace)
+        elif isinstance(value, list):
+            new = [rewritten(v, replace) if isinstance(v, ast.AST) else v for v in value]
+            changed |= any(a is not b for a, b in zip(new, value, strict=True))
+            fields[name] = new
+            continue
+        else:
+            new = value
+        changed |= new is not value
+        fields[name] = new
+    if changed:
+        node = ast.copy_location(type(node)(**fields), node)
+    return replace(node) or node
 
 
 def _is_condition(node) -> bool:
