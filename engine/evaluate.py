@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import ast
 
-import numexpr
 import numpy as np
 
 from . import expressions
@@ -124,7 +123,10 @@ _CODE: dict[str, object] = {}
 
 
 def _many_rows(expr: str, local: dict) -> np.ndarray:
-    """An expression over arrays with numexpr, as `expressions.lower` writes it."""
+    """An expression over arrays with numexpr, as `expressions.lower` writes it (numexpr is imported here, on
+    first use: a single run and a batch's rows take the numpy path, and need not pay its import)."""
+    import numexpr
+
     return numexpr.evaluate(expressions.lower(expr)[1], local_dict=local, global_dict={})
 
 
