@@ -3,7 +3,7 @@
 Each kept row of a chunk is given its group (`groups`: the texts of its `--by` columns, or the base scenario's
 choice for a key the log lacks), in the order groups first appear, as `pandas.factorize` orders them; each
 result is then summed per group with `np.bincount` (`add`), row after row, so a total does not depend on
-which reader read the log.
+which reader read the log (a result that is one 0 broadcast to every row sums to 0.0 without it).
 """
 
 from __future__ import annotations
@@ -60,8 +60,11 @@ def add(batch, method: str, results, weights, groups) -> None:
     sums = batch.totals.sums[method]
     for name in sums:
         values = results[name]
-        weighted = values * weights if weights is not None else values
-        per_group = np.bincount(codes, weights=weighted, minlength=len(levels))
+        if _zero_everywhere(values):  # a result that is 0 at every row (a broadcast 0): its sums are 0.0
+            per_group = np.zeros(len(levels))
+        else:
+            weighted = values * weights if weights is not None else values
+            per_group = np.bincount(codes, weights=weighted, minlength=len(levels))
         sums[name] += float(per_group.sum())
         for level, total in zip(levels, per_group, strict=True):
             group = batch.totals.groups.setdefault(level, {"requests": 0.0, "sums": {}})
@@ -71,6 +74,12 @@ def add(batch, method: str, results, weights, groups) -> None:
         counts = np.bincount(codes, weights=weights, minlength=len(levels))
         for level, count in zip(levels, counts, strict=True):
             batch.totals.groups.setdefault(level, {"requests": 0.0, "sums": {}})["requests"] += float(count)
+
+
+def _zero_everywhere(values) -> bool:
+    """Whether `values` is one 0 broadcast to every row (`np.broadcast_to`, stride 0): np.bincount would add up
+    0.0 row after row (times a row's weight, a finite number) and give exactly 0.0, so it need not run."""
+    return values.ndim == 1 and len(values) > 0 and values.strides[0] == 0 and values[0] == 0
 
 
 def base_choice(scenario, name: str) -> str:
