@@ -93,7 +93,7 @@ def _evaluate_rows(points, method, codes, combos, columns, n, targets) -> dict[s
                 out = np.asarray(_numpy(formula.expr, local), dtype=np.float64).reshape(-1)
             except Exception:
                 raise _Fallback from None
-            if not np.isfinite(np.add.reduce(out)) and not np.isfinite(out).all():
+            if len(out) != n or (not np.isfinite(np.add.reduce(out)) and not np.isfinite(out).all()):
                 raise _Fallback
             env[name] = out
             for read in formula.reads:  # let go of what no formula still to come reads
