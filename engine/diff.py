@@ -76,9 +76,13 @@ class ResultChange:
         return f"{Path(self.scenario).stem} {self.methodology}.{self.result}{element}"
 
     def magnitude(self) -> float:
-        """|relative change|, to 9 significant digits: changes equal but for float noise (+10% of E_facility
-        through two methodologies) rank as ties, ordered by name, so the report's order does not depend on it."""
-        return math.inf if self.change is None else float(f"{abs(self.change):.9g}")
+        return math.inf if self.change is None else abs(self.change)
+
+    def rank(self) -> float:
+        """magnitude() to 9 significant digits, for ordering only: changes equal but for float noise (+10% of
+        E_facility through two methodologies) rank as ties, ordered by name, so the report's order does not
+        depend on it (the --fail-above gate compares the exact magnitude)."""
+        return float(f"{self.magnitude():.9g}")
 
     def to_dict(self) -> dict:
         finite = self.change is not None and math.isfinite(self.change)
@@ -216,7 +220,7 @@ def _compare(base: Side, head: Side) -> Diff:
         out.scenarios += 1
         changes += diff_why.scenario_changes(name, old[name], new[name])
         _compare_runs(out, name, old[name], new[name])
-    out.results.sort(key=lambda r: (-r.magnitude(), r.label))
+    out.results.sort(key=lambda r: (-r.rank(), r.label))
     _explain(out, old, new)
     return out
 
@@ -301,7 +305,7 @@ def _explain(out: Diff, old: dict, new: dict) -> None:
         for change in out.changes:
             if diff_why.moves(change, index):
                 change.moves.append(result)
-    out.changes.sort(key=lambda c: (-max((r.magnitude() for r in c.moves), default=-1.0), c.what))
+    out.changes.sort(key=lambda c: (-max((r.rank() for r in c.moves), default=-1.0), c.what))
     for number, change in enumerate(out.changes, 1):
         change.id = number
         for result in change.moves:
