@@ -219,16 +219,14 @@ class Points:
         return results, values
 
     def _column_value(self, method, name, value, per_combo, codes, columns) -> Value:
-        if name in columns and name not in FIELDS:  # an override column
-            col = columns[name]
-            return Value(col.values, value.unit, col.source, col.location)
+        source = column_of(method, name, value, columns)
+        if source is not None:
+            column, scale = source
+            col = columns[column]
+            if scale is None:  # an override column
+                return Value(col.values, value.unit, col.source, col.location)
+            return Value(col.values * scale, value.unit, col.source, col.location, value.binding)
         binding = value.binding
-        if binding is not None and binding.key_entity is None:
-            for field_name, target in FIELDS.items():
-                if target == (binding.entity, binding.field) and field_name in columns:
-                    col = columns[field_name]
-                    item = method.inputs[name]
-                    return Value(col.values * item.scale, value.unit, col.source, col.location, binding)
         numbers = np.array([v.value[0] for v in per_combo], dtype=np.float64)
         sources = list(dict.fromkeys(v.source for v in per_combo))
         array = numbers[:1] if np.all(numbers == numbers[0]) else numbers[codes]
@@ -242,3 +240,16 @@ class Points:
             warnings.update(dict.fromkeys(r.warnings))
             assumptions.update(dict.fromkeys(r.assumptions))
         return list(warnings), list(assumptions)
+
+
+def column_of(method, name: str, value: Value, columns: dict) -> tuple[str, float | None] | None:
+    """(column, None) when an override column of the chunk gives `name`; (column, the input's scale) when a
+    request-field column (FIELDS) gives the catalog field `name` is bound to; else None."""
+    if name in columns and name not in FIELDS:
+        return name, None
+    binding = value.binding
+    if binding is not None and binding.key_entity is None:
+        for field_name, target in FIELDS.items():
+            if target == (binding.entity, binding.field) and field_name in columns:
+                return field_name, method.inputs[name].scale
+    return None

@@ -125,7 +125,7 @@ def _token_classes(method, plan: Plan, env, rows) -> None:
 
 def _plan(points, method, combos: list[dict], columns: dict, targets: list[str]) -> Plan:
     """Resolve each combination (sorted), put every value at its level and evaluate what does not vary by row."""
-    from .points import FIELDS
+    from .points import column_of
 
     resolved = [points.resolve(combo)[method.name] for combo in combos]
     first = resolved[0]
@@ -138,7 +138,7 @@ def _plan(points, method, combos: list[dict], columns: dict, targets: list[str])
     for name, value in first.values.items():
         if name not in read and name not in method.formulas:
             continue
-        source = _column_of(method, name, value, columns, FIELDS)
+        source = column_of(method, name, value, columns)
         if source is not None:
             from_columns[name], level[name] = (*source, value), ROW
             continue
@@ -166,15 +166,3 @@ def _plan(points, method, combos: list[dict], columns: dict, targets: list[str])
         for r in method.formulas[name].reads:
             last[r] = step
     return Plan(env, level, from_columns, rows, last, list(targets))
-
-
-def _column_of(method, name: str, value: Value, columns: dict, fields: dict):
-    """(column, scale or None) when a column of the chunk supplies `name`, as Points._column_value reads it."""
-    if name in columns and name not in fields:  # an override column
-        return name, None
-    binding = value.binding
-    if binding is not None and binding.key_entity is None:
-        for field_name, target in fields.items():
-            if target == (binding.entity, binding.field) and field_name in columns:
-                return field_name, method.inputs[name].scale
-    return None
