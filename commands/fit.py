@@ -94,13 +94,14 @@ def _declared(tree, methodology, held_out, date):
 
     fit, fitter = calibrate(tree, methodology, held_out=held_out)
     names = fitter.fitted
-    fields = {f"serving_{n}": {key: values[n] for key, values in fit.values.items()} for n in names}
-    fields["fits"] = {methodology: {"date": date, "rows": fit.rows, "tied": fit.tied, "errors": fit.errors,
-                                    "data_hash": fitter.rows.hashes}}  # fmt: skip
+    fields = {f"serving_{n}": {key: values[n] for key, values in fit.values.items() if n in values} for n in names}
+    fields["fits"] = {methodology: {"date": date, "rows": fit.rows, "tied": fit.tied, "references": fit.references,
+                                    "errors": fit.errors, "data_hash": fitter.rows.hashes}}  # fmt: skip
     report_ = {
         "methodology": methodology,
         "values": fit.values,
         "tied": fit.tied,
+        "references": fit.references,
         "rows": fit.rows,
         "errors": fit.errors,
         "unusable_rows": len(fitter.rows.dropped),

@@ -20,7 +20,9 @@ the request, the GPU count and the load, and the methodology's own bindings and 
 results, over all rows at once (`columns.bind_rows`, `columns.evaluate_columns`). scipy's least_squares minimises
 the squared log ratio predicted / measured over every compared value, each dataset weighted equally (a table of
 4,000 rows does not drown one of 17). A parameter that no row of an engine informs is tied to the engine with the
-most rows, and said so. Held-out errors refit without each fold of whole models, whole accelerators or whole
+most rows, and said so. A fitted input with `per: accelerator.FIELD` has one value per value of that accelerator
+field instead (serving's eff_arch, per architecture family): the value with most rows is the reference, fixed at
+`start`, and another is fitted only through an engine measured on the reference too. Held-out errors refit without each fold of whole models, whole accelerators or whole
 engines and predict the rows left out (an engine left out borrows the reference engine's values, as an engine
 without measurements does).
 """
@@ -50,6 +52,7 @@ class Rows:
 
     columns: dict[str, np.ndarray]  # every non-fitted input the compared results read
     fit_key: np.ndarray  # engine fit key per row
+    keys: dict[str, np.ndarray]  # "engine" or "accelerator.FIELD" -> key per row (a fitted input's `per`)
     dataset: np.ndarray
     measured: dict[str, np.ndarray]  # result -> measured value per row (nan where the dataset does not compare it)
     labels: dict[str, np.ndarray]  # model, accelerator, engine, family, precision, concurrency per row
@@ -99,9 +102,12 @@ def prepare(tree: Tree, method: Methodology) -> Rows:
                 bound[key] = np.broadcast_to(_expr(text, env, doc, name), (len(used),)).astype(np.float64)
         chosen = [selections[j] for j in kept]
         models = tree.catalog("models")
+        pers = {f.get("per", "engine") for f in spec["fitted"].values()} - {"engine"}
         parts.append({
             "columns": bound,
             "fit_key": np.array([s["engine"].data["fit"] for s in chosen]),
+            "keys": {per: np.array([str(s["accelerator"].data.get(per.split(".", 1)[1], "")) for s in chosen])
+                     for per in pers},
             "dataset": np.full(len(used), name),
             "measured": {r: np.asarray(v, dtype=np.float64)[used] for r, v in measured.items()},
             "labels": {"model": np.array([s["model"].id for s in chosen]),
@@ -180,7 +186,9 @@ def _concatenate(parts, targets, dropped, hashes) -> Rows:
         measured[result] = np.concatenate([p["measured"].get(result, np.full(len(p["dataset"]), np.nan))
                                            for p in parts])  # fmt: skip
     labels = {k: np.concatenate([p["labels"][k] for p in parts]) for k in parts[0]["labels"]}
-    return Rows(columns, np.concatenate([p["fit_key"] for p in parts]), np.concatenate([p["dataset"] for p in parts]),
+    fit_key = np.concatenate([p["fit_key"] for p in parts])
+    keys = {k: np.concatenate([p["keys"][k] for p in parts]) for k in parts[0]["keys"]}
+    return Rows(columns, fit_key, {"engine": fit_key, **keys}, np.concatenate([p["dataset"] for p in parts]),
                 measured, labels, dropped, hashes)  # fmt: skip
 
 
@@ -193,6 +201,7 @@ class Fit:
     reference: str
     rows: dict[str, int]  # dataset -> rows used
     errors: dict = field(default_factory=dict)  # in-sample and held-out, per dataset and result
+    references: dict[str, str] = field(default_factory=dict)  # per-family parameter -> its reference (fixed) key
 
 
 class Fitter:
@@ -203,35 +212,40 @@ class Fitter:
         self.spec = _spec(method)
         self.fitted = list(self.spec["fitted"])
         self.targets = list(rows.measured)
-        self.keys, self.codes = np.unique(rows.fit_key, return_inverse=True)
+        self.per = {p: self.spec["fitted"][p].get("per", "engine") for p in self.fitted}
+        # per fitted input: its keys (engines, or values of an accelerator field) and each row's key
+        self.key_of = {p: rows.keys[self.per[p]] for p in self.fitted}
+        self.key_codes = {p: np.unique(self.key_of[p], return_inverse=True) for p in self.fitted}
 
     def predict(self, values: dict[str, dict[str, float]], mask=None, fallback: str | None = None) -> dict:
-        """Predicted compared results for the rows in `mask` with per-fit-key `values` (a key without values
-        uses `fallback`'s)."""
+        """Predicted compared results for the rows in `mask` with per-key `values` (an engine without values
+        uses `fallback`'s; an accelerator family without values, the input's start, the reference's value)."""
         mask = np.ones(len(self.rows.dataset), dtype=bool) if mask is None else mask
-        codes = self.codes[mask]
         columns = {n: c[mask] for n, c in self.rows.columns.items()}
         for name in self.fitted:
-            table = np.array([values.get(k, values.get(fallback, {})).get(name, self.spec["fitted"][name]["start"])
-                              for k in self.keys], dtype=np.float64)  # fmt: skip
-            columns[name] = table[codes]
+            keys, codes = self.key_codes[name]
+            start = self.spec["fitted"][name]["start"]
+            spare = values.get(fallback, {}) if self.per[name] == "engine" else {}
+            table = np.array([values.get(k, spare).get(name, spare.get(name, start)) for k in keys], dtype=np.float64)
+            columns[name] = table[codes[mask]]
         with np.errstate(all="ignore"):
             return evaluate_columns(self.method, columns, self.targets)
 
-    def residuals(self, values, mask=None, keys_only: bool = False) -> np.ndarray:
+    def residuals(self, values, mask=None, rows_only: bool = False) -> np.ndarray:
         """log(predicted / measured) of every compared value, each (dataset, result) weighing the same; with
-        `keys_only`, the engine fit key of each residual instead (for the Jacobian's sparsity)."""
+        `rows_only`, the row index of each residual instead (for the Jacobian's sparsity)."""
         mask = np.ones(len(self.rows.dataset), dtype=bool) if mask is None else mask
-        predicted = None if keys_only else self.predict(values, mask)
+        predicted = None if rows_only else self.predict(values, mask)
         parts = []
         datasets = self.rows.dataset[mask]
+        index = np.flatnonzero(mask)
         for result in self.targets:
             measured = self.rows.measured[result][mask]
             ok = np.isfinite(measured) & (measured > 0)
             for name in np.unique(datasets[ok]):
                 sel = ok & (datasets == name)
-                if keys_only:
-                    parts.append(self.rows.fit_key[mask][sel])
+                if rows_only:
+                    parts.append(index[sel])
                     continue
                 ratio = np.log(np.maximum(predicted[result][sel], 1e-30) / measured[sel])
                 parts.append(_robust(ratio, self.spec.get("robust_scale")) / np.sqrt(sel.sum()))
@@ -243,21 +257,37 @@ class Fitter:
         mask = np.ones(len(self.rows.dataset), dtype=bool) if mask is None else mask
         keys, counts = np.unique(self.rows.fit_key[mask], return_counts=True)
         reference = str(keys[np.argmax(counts)])
-        free = self._informed(keys, mask)
-        bounds = self.spec["fitted"]
-        slots = [(k, p) for k in keys for p in self.fitted if free[(k, p)]]
         by_rows = [str(k) for k in keys[np.argsort(-counts)]]
-        donors = {p: next((k for k in by_rows if free[(k, p)]), None) for p in self.fitted}
+        bounds = self.spec["fitted"]
+        present = {p: [str(k) for k in np.unique(self.key_of[p][mask])] for p in self.fitted}
+        references = {}  # a per-family input: the family with most rows is fixed at start (the scale's anchor)
+        for p in self.fitted:
+            if self.per[p] != "engine":
+                found, n = np.unique(self.key_of[p][mask], return_counts=True)
+                references[p] = str(found[np.argmax(n)])
+        free = self._informed(mask, present)
+        engines = self.rows.fit_key[mask]
+        for p, key in references.items():
+            free[(key, p)] = False
+            # a family's value is measured against the reference's through an engine with rows on both; a family
+            # whose engines run on it alone would trade its value against theirs, so it keeps the reference's
+            anchored = set(engines[self.key_of[p][mask] == key])
+            for k in present[p]:
+                if not anchored & set(engines[self.key_of[p][mask] == k]):
+                    free[(k, p)] = False
+        slots = [(k, p) for p in self.fitted for k in present[p] if free[(k, p)]]
+        donors = {p: next((k for k in by_rows if free[(k, p)]), None) for p in self.fitted if self.per[p] == "engine"}
 
         def unpack(x):
-            values = {str(k): {} for k in keys}
+            values: dict[str, dict[str, float]] = {}
             for (k, p), v in zip(slots, x, strict=True):
-                values[str(k)][p] = float(v)
-            for k in keys:  # tied parameters: the value of the engine with most rows that informs it
-                for p in self.fitted:
+                values.setdefault(k, {})[p] = float(v)
+            for p in self.fitted:  # tied: the value of the engine with most rows that informs it; a family: start
+                for k in present[p]:
                     if not free[(k, p)]:
                         source = donors.get(p)
-                        values[str(k)][p] = values[source][p] if source else bounds[p]["start"]
+                        value = values[source][p] if source else bounds[p]["start"]
+                        values.setdefault(k, {})[p] = value
             return values
 
         x0 = np.array([bounds[p]["start"] for _, p in slots])
@@ -265,30 +295,33 @@ class Fitter:
         high = np.array([bounds[p]["max"] for _, p in slots])
         if start is not None:  # a warm start (held-out refits begin from the full fit)
             x0 = np.clip([start.get(k, {}).get(p, bounds[p]["start"]) for k, p in slots], low, high)
-        residual_keys = self.residuals(None, mask, keys_only=True)
-        sparsity = np.zeros((len(residual_keys), len(slots)), dtype=bool)
-        for j, (k, p) in enumerate(slots):  # a parameter moves its engine's rows and those that borrow it
-            users = [str(kk) for kk in keys if kk == k or (not free[(kk, p)] and donors.get(p) == str(k))]
-            sparsity[:, j] = np.isin(residual_keys, users)
+        residual_rows = self.residuals(None, mask, rows_only=True)
+        sparsity = np.zeros((len(residual_rows), len(slots)), dtype=bool)
+        for j, (k, p) in enumerate(slots):  # a parameter moves its own rows and, for an engine's, those that borrow it
+            users = [k] + [kk for kk in present[p] if p in donors and not free[(kk, p)] and donors[p] == k]
+            sparsity[:, j] = np.isin(self.key_of[p][residual_rows], users)
         found = least_squares(lambda x: self.residuals(unpack(x), mask), x0, bounds=(low, high), x_scale="jac",
                               jac_sparsity=sparsity, max_nfev=max_nfev)  # fmt: skip
         values = unpack(found.x)
-        tied = {str(k): [p for p in self.fitted if not free[(k, p)]] for k in keys}
+        tied = {k: [p for p in self.fitted if p in donors and k in present[p] and not free[(k, p)]] for k in by_rows}
         rows = {str(d): int((self.rows.dataset[mask] == d).sum()) for d in np.unique(self.rows.dataset[mask])}
-        return Fit(values, {k: v for k, v in tied.items() if v}, reference, rows)
+        return Fit(values, {k: v for k, v in tied.items() if v}, reference, rows, references=references)
 
-    def _informed(self, keys, mask) -> dict:
-        """(fit key, parameter) -> whether that engine's rows move the residuals when the parameter moves."""
+    def _informed(self, mask, present) -> dict:
+        """(key, parameter) -> whether the rows of that key move the residuals when the parameter moves."""
         bounds = self.spec["fitted"]
-        start = {str(k): {p: bounds[p]["start"] for p in self.fitted} for k in keys}
+        start = {}
+        for p in self.fitted:
+            for k in present[p]:
+                start.setdefault(k, {})[p] = bounds[p]["start"]
         base = self.predict(start, mask)
         informed = {}
-        for k in keys:
-            rows_k = self.rows.fit_key[mask] == k
-            for p in self.fitted:
+        for p in self.fitted:
+            for k in present[p]:
+                rows_k = self.key_of[p][mask] == k
                 moved = {kk: dict(v) for kk, v in start.items()}
                 step = 0.1 * (bounds[p]["max"] - bounds[p]["min"])
-                moved[str(k)][p] = min(bounds[p]["start"] + step, bounds[p]["max"])
+                moved[k][p] = min(bounds[p]["start"] + step, bounds[p]["max"])
                 after = self.predict(moved, mask)
                 change = 0.0
                 for result in self.targets:
@@ -297,7 +330,7 @@ class Fitter:
                     a, b = after[result][rows_k][ok], base[result][rows_k][ok]
                     if len(a):
                         change = max(change, float(np.nanmax(np.abs(a / b - 1))))
-                informed[(k, p)] = change > 1e-6
+                informed[(k, p)] = change > 1e-3  # a step of a tenth of its range moves a prediction 0.1%
         return informed
 
     def errors(self, values, predicted=None) -> dict:
@@ -307,7 +340,8 @@ class Fitter:
 
     def held_out(self, by: str, start: dict | None = None) -> dict[str, np.ndarray]:
         """Predictions of every row by a fit that did not see its group: whole models, accelerators or engines
-        (FOLDS folds of models or accelerators; each engine left out in turn)."""
+        (FOLDS folds of models or accelerators; each engine left out in turn). A family that a fold leaves
+        without rows takes the reference's value, as a family without measurements does."""
         labels = self.rows.labels[by]
         groups = np.unique(labels)
         if by == "engine":

@@ -59,9 +59,12 @@ def serving_by_hand(i: dict) -> dict:
     weights = i["P_total"] * i["b"] / 1e9
     capacity = i["N_gpu"] * i["memory_per_gpu"] * i["GiB_per_GB_sold"] * 1.073741824
     usable = weights + min(i["memory_fraction"] * capacity - weights, i["free_memory_fraction"] * (capacity - weights))
-    fit = math.floor((usable - weights) * 1e9 / max(kv_token * (i["n_in"] + i["n_out"] + i["n_reason"]), 1))
+    state = i["state_elements"] * i["state_bytes"]  # a hybrid model's fixed recurrent state per request
+    held = kv_token * (i["n_in"] + i["n_out"] + i["n_reason"]) + state
+    fit = math.floor((usable - weights) * 1e9 / max(held, 1))
     most = max(min(i["max_concurrency_engine"], fit), 1)
-    flops_per_s, bytes_per_s = i["N_gpu"] * i["A_f_gpu"], i["N_gpu"] * i["A_bw_gpu"]
+    # peak rates x the architecture family's share (eff_arch), which every engine efficiency below multiplies
+    flops_per_s, bytes_per_s = (i["N_gpu"] * i["A_f_gpu"] * i["eff_arch"], i["N_gpu"] * i["A_bw_gpu"] * i["eff_arch"])
     n_new = i["n_in"] - i["n_cached"]
     context = i["n_in"] + n_dec / 2
     prefill_flops = 2 * i["P_m"] * n_new + 2 * width * n_new * (n_new + 2 * i["n_cached"])
@@ -82,8 +85,9 @@ def serving_by_hand(i: dict) -> dict:
         # every request's KV cache or compute its attention FLOPs), one after the other
         weights = i["b"] * (copies + routed * (1 - (1 - k / e) ** batch)) / (bytes_per_s * i["eff_bw"])
         linear = max(weights, batch * 2 * i["P_m"] / (flops_per_s * i["eff_f"]))
-        attention = batch * max(kv_token * context / (bytes_per_s * i["eff_bw"]),
-                                4 * width * context / (flops_per_s * i["eff_f"]))  # fmt: skip
+        attention = batch * (max(kv_token * context / (bytes_per_s * i["eff_bw"]),
+                                 4 * width * context / (flops_per_s * i["eff_f"]))
+                             + 2 * state / (bytes_per_s * i["eff_bw"]))  # the state is read and written  # fmt: skip
         compute = batch * step_flops / (flops_per_s * i["eff_f"])
         return compute, linear + attention + batch * tp_token + fixed + batch * i["seq_overhead"]
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import math
 
+import numpy as np
 import pytest
 import yaml
 from hypothesis import HealthCheck, assume, given, settings
@@ -17,7 +18,7 @@ from impact.engine import run
 
 LOCAL = str(REPO / "scenarios" / "local-7b-rtx4090.yaml")
 ROUND = ["eff_bw=0.8", "eff_f=0.5", "step_overhead=0.005", "tp_overhead=0", "seq_overhead=0", "eff_prefill=0.5",
-         "prefill_overhead=0.01", "power_base=0.6", "power_compute=0.4", "eff_link=0.5"]  # fmt: skip
+         "prefill_overhead=0.01", "power_base=0.6", "power_compute=0.4", "eff_link=0.5", "eff_arch=1"]  # fmt: skip
 
 
 def serving(scenario, sets=(), **changes):
@@ -150,6 +151,68 @@ def test_compressed_attention_declares_its_kv_cache():
     assert r["kv_per_token"] == 35136 * 2
 
 
+def test_a_hybrid_model_reads_and_writes_its_recurrent_state_every_step():
+    base = {"kind": "scenario", "schema_version": 1, "model": "nemotron-nano-9b-v2", "precision": "bf16",
+            "hardware": {"accelerator": "h100-sxm", "gpus": 1}, "location": "us",
+            "request": {"input_tokens": 600, "output_tokens": 400},
+            "serving": {"engine": "vllm", "concurrency": 8}}  # fmt: skip
+    r, found = serving(base, ROUND)
+    # Nemotron Nano 9B v2: 27 Mamba-2 layers, each holding 128 heads x 80 x 128 SSM state plus a convolution state
+    #   of 3 x (128 x 80 + 2 x 8 groups x 128): 27 x (1,310,720 + 36,864) = 36,384,768 elements a request
+    state = float(found.inputs["state_elements"].value[0])
+    assert state == 27 * (128 * 80 * 128 + 3 * (128 * 80 + 2 * 8 * 128)) == 36384768
+    # its 4 attention layers hold 2 x 4 x 8 x 128 x 2 B = 16,384 B a token, read over the mean context of
+    #   600 + 400 / 2 = 800 tokens: 13,107,200 B; the state, 4 B (float32) an element, is read and written:
+    #   2 x 36,384,768 x 4 = 291,078,144 B; both at 3.35e12 x 0.8 B/s = 2.68e12 B/s
+    assert r["t_attention_request"] == pytest.approx((13107200 + 291078144) / 2.68e12, rel=1e-9)
+    # a request holds its KV cache at its end (1,000 tokens) and its state: 16,384,000 + 145,539,072 B
+    assert r["kv_per_request"] == 16384 * 1000 + 36384768 * 4
+    # a transformer has no state: Qwen3 8B's attention time is its KV reads alone
+    plain, found = serving({**base, "model": "qwen3-8b"}, ROUND)
+    assert float(found.inputs["state_elements"].value[0]) == 0
+    assert plain["t_attention_request"] == pytest.approx(plain["kv_per_token"] * 800 / 2.68e12, rel=1e-9)
+
+
+def test_an_architecture_family_scales_the_engines_efficiencies(tree):
+    shipped = yaml.safe_load((REPO / "catalogs" / "calibrations.yaml").read_text())["entries"]["default"]
+    family = shipped["serving_eff_arch"]
+    assert family["hopper"] == 1  # the reference, fixed
+    base = {"kind": "scenario", "schema_version": 1, "model": "llama-3.1-8b", "precision": "bf16",
+            "hardware": {"accelerator": "b200", "gpus": 1}, "location": "us",
+            "request": {"input_tokens": 600, "output_tokens": 400},
+            "serving": {"engine": "vllm", "concurrency": 8}}  # fmt: skip
+    b200, found = serving(base)
+    # B200: 7.7 TB/s (the catalog's HGX B200 figure) x vLLM's fitted share x Blackwell's share of what Hopper achieves
+    assert float(found.inputs["eff_arch"].value[0]) == family["blackwell"] < 1
+    assert b200["bw_achieved"] == pytest.approx(7.7e12 * shipped["serving_eff_bw"]["vllm"] * family["blackwell"])
+    # a family no table measures (AMD CDNA 3) takes the reference's 1
+    _, found = serving({**base, "hardware": {"accelerator": "mi300x", "gpus": 1}})
+    assert float(found.inputs["eff_arch"].value[0]) == 1
+
+
+def test_a_family_without_rows_predicts_with_the_reference_value(tree):
+    from impact.engine import fitting
+    from impact.engine.errors import Location
+
+    method = tree.methodology("serving", Location(None, path="--methodology serving"))
+    fitter = fitting.Fitter(method, fitting.prepare(tree, method))
+    shipped = yaml.safe_load((REPO / "catalogs" / "calibrations.yaml").read_text())["entries"]["default"]
+    values = {}
+    for field, by_key in shipped.items():
+        if field.startswith("serving_"):
+            for key, value in by_key.items():
+                values.setdefault(key, {})[field.removeprefix("serving_")] = value
+    blackwell = fitter.rows.keys["accelerator.architecture"] == "blackwell"
+    full = fitter.predict(values)
+    without = fitter.predict({k: v for k, v in values.items() if k != "blackwell"})
+    at_one = fitter.predict({**values, "blackwell": {"eff_arch": 1.0}})
+    for result in ("t_step", "t_server"):
+        ok = np.isfinite(full[result])
+        assert np.array_equal(without[result][ok], at_one[result][ok])  # absent is the reference's 1
+        assert np.array_equal(full[result][ok & ~blackwell], without[result][ok & ~blackwell])  # other rows unmoved
+        assert np.all(full[result][ok & blackwell] > without[result][ok & blackwell])  # 0.72: slower there
+
+
 def test_the_shipped_calibration_is_what_calibrate_fits(runner):
     result = runner.invoke(main, ["calibrate", "--methodology", "serving", "--dry-run", "--no-held-out",
                                   "--format", "json"])  # fmt: skip
@@ -159,6 +222,7 @@ def test_the_shipped_calibration_is_what_calibrate_fits(runner):
     for engine, values in fit["values"].items():
         for name, value in values.items():
             assert shipped[f"serving_{name}"][engine] == pytest.approx(value, rel=1e-6, abs=1e-12), (engine, name)
+    assert fit["references"] == {"eff_arch": "hopper"}  # the family with most rows anchors the per-family values
     assert fit["written"] is None
     assert set(fit["rows"]) == {"trtllm-throughput", "trtllm-static", "trtllm-ttft", "seed002-decode-speed", "mlenergy"}
 

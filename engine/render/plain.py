@@ -38,15 +38,19 @@ def parameter_estimate(found, basis: str) -> str:
 
 def serving_calibration(fit, dropped: int, written: str | None) -> str:
     """A fit of declared parameters (engine.fitting): values per engine, then in-sample and held-out errors."""
-    names = list(next(iter(fit.values.values())))
     lines = [f"fitted per engine on {', '.join(f'{d} ({n} rows)' for d, n in fit.rows.items())}; "
              f"{dropped} rows unusable"]  # fmt: skip
+    family = set(fit.references)
     for key, values in fit.values.items():
         tied = fit.tied.get(key, [])
-        shown = ", ".join(f"{n} = {values[n]:.4g}" + ("*" if n in tied else "") for n in names)
-        lines.append(f"  {key}: {shown}")
+        shown = ", ".join(f"{n} = {v:.4g}" + ("*" if n in tied else "") for n, v in values.items() if n not in family)
+        if shown:
+            lines.append(f"  {key}: {shown}")
     if fit.tied:
         lines.append("  * no row of that engine informs it: the value of the engine with most rows that does")
+    for name, reference in fit.references.items():
+        shown = ", ".join(f"{k} = {v[name]:.4g}" for k, v in fit.values.items() if name in v)
+        lines.append(f"  {name} per accelerator family: {shown} ({reference}, with most rows, is the reference)")
     lines.append("error (median predicted/measured, MAPE):")
     for kind, table in fit.errors.items():
         lines.append(f"  {kind.replace('_', ' ')}:")
