@@ -22,9 +22,9 @@ the squared log ratio predicted / measured over every compared value, each datas
 4,000 rows does not drown one of 17). A parameter that no row of an engine informs is tied to the engine with the
 most rows, and said so. A fitted input with `per: accelerator.FIELD` has one value per value of that accelerator
 field instead (serving's eff_arch, per architecture family): the value with most rows is the reference, fixed at
-`start`, and another is fitted only through an engine measured on the reference too. Held-out errors refit without each fold of whole models, whole accelerators or whole
-engines and predict the rows left out (an engine left out borrows the reference engine's values, as an engine
-without measurements does).
+`start`, and another is fitted only through an engine measured on the reference too. Held-out errors refit
+without each fold of whole models, whole accelerators or whole engines and predict the rows left out (an engine
+left out borrows the reference engine's values, as an engine without measurements does).
 """
 
 from __future__ import annotations

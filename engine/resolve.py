@@ -172,6 +172,9 @@ def lookup(binding: Binding, scenario: Scenario, misses: list):
     if binding.key_entity:
         key_entry = scenario.entities.get(binding.key_entity)
         key = key_entry.data.get(binding.key_field) if key_entry else None
+        if key_entry is not None and key is None:  # e.g. a user's accelerator without `architecture`
+            misses.append((key_entry.loc(), f"{_name(key_entry)} has no {binding.key_field}"))
+            return None
         if not isinstance(value, dict) or key not in value:
             misses.append((entry.loc(), f"{_name(entry)} has no {binding.field}.{key}"))
             return None

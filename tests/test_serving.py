@@ -190,6 +190,24 @@ def test_an_architecture_family_scales_the_engines_efficiencies(tree):
     assert float(found.inputs["eff_arch"].value[0]) == 1
 
 
+def test_an_accelerator_without_a_fitted_family_says_so(tree_copy):
+    from impact.engine.tree import Tree
+
+    path = tree_copy / "catalogs" / "accelerators.yaml"
+    path.write_text(path.read_text().replace("    architecture: cdna3\n", "", 1))  # MI300X, the first CDNA 3 entry
+    base = {"kind": "scenario", "schema_version": 1, "model": "llama-3.1-8b", "precision": "bf16",
+            "hardware": {"gpus": 1}, "location": "us", "request": {"input_tokens": 600, "output_tokens": 400},
+            "serving": {"engine": "vllm", "concurrency": 8}}  # fmt: skip
+    said = {}
+    for accelerator in ("mi300x", "mi325x"):  # without an architecture; with one no table measures
+        scenario = {**base, "hardware": {"accelerator": accelerator, "gpus": 1}}
+        (found,) = run(scenario, tree=Tree(tree_copy), methodologies=["serving"])
+        assert float(found.inputs["eff_arch"].value[0]) == 1
+        said[accelerator] = next(a for a in found.assumptions if a.startswith("eff_arch"))
+    assert said["mi300x"] == "eff_arch: accelerator 'mi300x' has no architecture; used the default 1"
+    assert said["mi325x"] == "eff_arch: calibration 'default' has no serving_eff_arch.cdna3; used the default 1"
+
+
 def test_a_family_without_rows_predicts_with_the_reference_value(tree):
     from impact.engine import fitting
     from impact.engine.errors import Location
