@@ -208,6 +208,38 @@ def test_an_accelerator_without_a_fitted_family_says_so(tree_copy):
     assert said["mi325x"] == "eff_arch: calibration 'default' has no serving_eff_arch.cdna3; used the default 1"
 
 
+@pytest.mark.parametrize(
+    "edit, message",
+    [
+        (
+            "    eff_bw: {min: 0.2, max: 1, start: 0.7}",
+            "    eff_bw: {min: 0.2, max: 1, start: 0.7, per: accelerator.architecture}",
+        ),
+        ("    eff_f: {min: 0.05, max: 1, start: 0.5}", "    eff_fx: {min: 0.05, max: 1, start: 0.5}"),
+    ],
+)
+def test_a_fitted_input_must_read_the_key_it_is_fitted_per(tree_copy, runner, edit, message):
+    path = tree_copy / "formulas" / "serving.yaml"
+    text = path.read_text()
+    assert edit in text
+    path.write_text(text.replace(edit, message))
+    result = runner.invoke(main, ["run", "scenarios/chatbot-llama70b-h100.yaml"])
+    assert result.exit_code == 1 and "Traceback" not in result.stderr
+    line = text[: text.index(edit)].count("\n") + 1
+    expected = {
+        "eff_bw": (
+            f"formulas/serving.yaml:{line}:5: $.calibration.fitted.eff_bw: 'eff_bw' is fitted per "
+            "accelerator.architecture, but the input reads calibration.serving_eff_bw[engine.fit]; "
+            "expected from: calibration.FIELD[accelerator.architecture]\n"
+        ),
+        "eff_fx": (
+            f"formulas/serving.yaml:{line}:5: $.calibration.fitted.eff_fx: fitted 'eff_fx' is not an "
+            "input of this methodology; expected the name of an input\n  hint: did you mean 'eff_f', 'eff_bw'?\n"
+        ),
+    }
+    assert result.stderr.split("\n", 1)[1] == expected[message.split(":")[0].strip()]  # after "using the tree"
+
+
 def test_a_family_without_rows_predicts_with_the_reference_value(tree):
     from impact.engine import fitting
     from impact.engine.errors import Location
