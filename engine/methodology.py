@@ -14,6 +14,7 @@ import re
 from dataclasses import dataclass, field
 
 from . import expressions
+from .calibration_spec import check_fitted
 from .errors import ImpactError, Location, Problem, suggest
 from .loader import Doc
 
@@ -191,7 +192,7 @@ def parse(doc: Doc, file: str, base: Methodology | None = None) -> Methodology:
         checks = {**base.checks, **checks}
     calibration = data.get("calibration", base.calibration if base else None)
     if data.get("calibration"):
-        _check_fitted(doc, data["calibration"], inputs)
+        check_fitted(doc, data["calibration"], inputs)
     return Methodology(
         data["methodology"], data["version"], data.get("title", data["methodology"]), data["description"], file,
         inputs, constants, formulas, order(formulas), bool(data.get("default", False)),
@@ -299,27 +300,6 @@ def check_graph(methodology: str, inputs, constants, formulas, failed=()) -> lis
 
 
 # the things a binding can read from: the catalog entries and scenario parts a scenario selects
-def _check_fitted(doc, calibration: dict, inputs: dict) -> None:
-    """Each fitted input exists and reads its fitted value by the key it is fitted per: `per: engine` (the
-    default) from calibration.FIELD[engine.fit], `per: accelerator.X` from calibration.FIELD[accelerator.X]."""
-    problems = []
-    for name, spec in (calibration.get("fitted") or {}).items():
-        where = doc.loc(("calibration", "fitted", name))
-        if name not in inputs:
-            problems.append(Problem(where, f"fitted '{name}' is not an input of this methodology",
-                                    "the name of an input", suggest(name, list(inputs))))  # fmt: skip
-            continue
-        per = spec.get("per", calibration.get("per", "engine"))
-        key = "engine.fit" if per == "engine" else per
-        reads = [b for b in inputs[name].bindings if b.entity == "calibration"]
-        if not any(f"{b.key_entity}.{b.key_field}" == key for b in reads):
-            found = ", ".join(str(b) for b in reads) or "no calibration field"
-            problems.append(Problem(where, f"'{name}' is fitted per {per}, but the input reads {found}",
-                                    f"from: calibration.FIELD[{key}]"))  # fmt: skip
-    if problems:
-        raise ImpactError(problems)
-
-
 ENTITIES = ("model", "precision", "accelerator", "server", "region", "deployment", "calibration", "request", "hardware",
             "engine", "serving")  # fmt: skip
 
