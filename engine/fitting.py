@@ -67,6 +67,7 @@ def prepare(tree: Tree, method: Methodology) -> Rows:
     fitted = set(spec["fitted"])
     needed = [n for n in method.plan(targets=targets)[1] if n not in fitted]
     parts, dropped, hashes = [], {}, {}
+    pers = {f.get("per", "engine") for f in spec["fitted"].values()} - {"engine"}  # keys besides the engine's
     for name, dataset in spec["datasets"].items():
         path = tree.root / FOLDER / f"{dataset.get('table', name)}.yaml"
         doc = tree.table(path)
@@ -102,7 +103,6 @@ def prepare(tree: Tree, method: Methodology) -> Rows:
                 bound[key] = np.broadcast_to(_expr(text, env, doc, name), (len(used),)).astype(np.float64)
         chosen = [selections[j] for j in kept]
         models = tree.catalog("models")
-        pers = {f.get("per", "engine") for f in spec["fitted"].values()} - {"engine"}
         parts.append({
             "columns": bound,
             "fit_key": np.array([s["engine"].data["fit"] for s in chosen]),
@@ -259,11 +259,11 @@ class Fitter:
         reference = str(keys[np.argmax(counts)])
         by_rows = [str(k) for k in keys[np.argsort(-counts)]]
         bounds = self.spec["fitted"]
-        present = {p: [str(k) for k in np.unique(self.key_of[p][mask])] for p in self.fitted}
-        references = {}  # a per-family input: the family with most rows is fixed at start (the scale's anchor)
+        present, references = {}, {}  # per input: its keys in these rows; a per-family input: its reference
         for p in self.fitted:
-            if self.per[p] != "engine":
-                found, n = np.unique(self.key_of[p][mask], return_counts=True)
+            found, n = np.unique(self.key_of[p][mask], return_counts=True)
+            present[p] = [str(k) for k in found]
+            if self.per[p] != "engine":  # the family with most rows is fixed at start (the scale's anchor)
                 references[p] = str(found[np.argmax(n)])
         free = self._informed(mask, present)
         engines = self.rows.fit_key[mask]
@@ -271,9 +271,10 @@ class Fitter:
             free[(key, p)] = False
             # a family's value is measured against the reference's through an engine with rows on both; a family
             # whose engines run on it alone would trade its value against theirs, so it keeps the reference's
-            anchored = set(engines[self.key_of[p][mask] == key])
+            family = self.key_of[p][mask]
+            anchored = set(engines[family == key])
             for k in present[p]:
-                if not anchored & set(engines[self.key_of[p][mask] == k]):
+                if not anchored & set(engines[family == k]):
                     free[(k, p)] = False
         slots = [(k, p) for p in self.fitted for k in present[p] if free[(k, p)]]
         donors = {p: next((k for k in by_rows if free[(k, p)]), None) for p in self.fitted if self.per[p] == "engine"}

@@ -21,8 +21,17 @@ ROUND = ["eff_bw=0.8", "eff_f=0.5", "step_overhead=0.005", "tp_overhead=0", "seq
          "prefill_overhead=0.01", "power_base=0.6", "power_compute=0.4", "eff_link=0.5", "eff_arch=1"]  # fmt: skip
 
 
-def serving(scenario, sets=(), **changes):
-    data = yaml.safe_load(open(scenario)) if isinstance(scenario, str) else dict(scenario)
+def scenario(model, precision, accelerator, gpus, n_in, n_out, **serving_block):
+    """A scenario of `model` at `precision` on `gpus` accelerators in the us, one request of n_in and n_out tokens;
+    `serving_block` (engine, concurrency, ...) becomes its serving: block when given."""
+    found = {"kind": "scenario", "schema_version": 1, "model": model, "precision": precision,
+             "hardware": {"accelerator": accelerator, "gpus": gpus}, "location": "us",
+             "request": {"input_tokens": n_in, "output_tokens": n_out}}  # fmt: skip
+    return {**found, "serving": serving_block} if serving_block else found
+
+
+def serving(source, sets=(), **changes):
+    data = yaml.safe_load(open(source)) if isinstance(source, str) else dict(source)
     data.update(changes)
     (found,) = run(data, methodologies=["serving"], set=list(sets))
     return {name: float(r.value[0]) for name, r in found.results.items()}, found
@@ -72,9 +81,7 @@ MODELS = ["llama-3.1-8b", "qwen3-30b-a3b", "mistral-7b", "llama-3.1-70b", "gpt-o
 @given(model=st.sampled_from(MODELS), n_in=st.integers(1, 4000), n_out=st.integers(1, 2000),
        low=st.integers(1, 64), factor=st.integers(2, 4))  # fmt: skip
 def test_more_concurrency_means_less_energy_per_request_and_more_latency(model, n_in, n_out, low, factor):
-    base = {"kind": "scenario", "schema_version": 1, "model": model, "precision": "bf16",
-            "hardware": {"accelerator": "h100-sxm", "gpus": 4}, "location": "us",
-            "request": {"input_tokens": n_in, "output_tokens": n_out}}  # fmt: skip
+    base = scenario(model, "bf16", "h100-sxm", 4, n_in, n_out)
     saturated, _ = serving(base, serving={"engine": "vllm"})
     assume(low * factor <= saturated["max_concurrency_memory"])  # more is refused: the KV caches do not fit
     fewer, _ = serving(base, serving={"engine": "vllm", "concurrency": low})
@@ -84,25 +91,23 @@ def test_more_concurrency_means_less_energy_per_request_and_more_latency(model, 
 
 
 def test_a_request_rate_follows_littles_law_and_shares_the_idle_energy():
-    scenario = str(REPO / "scenarios" / "serving-request-rate.yaml")
-    r, found = serving(scenario)
+    shipped = str(REPO / "scenarios" / "serving-request-rate.yaml")
+    r, found = serving(shipped)
     # requests arriving at 2/s and staying `latency` seconds: about 2 x latency in the group at once
     assert r["concurrency"] == pytest.approx(2 * r["latency"], rel=0.15)
     assert r["throughput"] == 2 and r["t_server"] == pytest.approx(0.5)
-    saturated, _ = serving(scenario, serving={"engine": "vllm"})
+    saturated, _ = serving(shipped, serving={"engine": "vllm"})
     assert r["E"] > saturated["E"]  # a half-idle group charges each request more than a saturated one
-    busy_only, _ = serving(scenario, ["idle_attribution=0"])
+    busy_only, _ = serving(shipped, ["idle_attribution=0"])
     assert busy_only["E"] < r["E"]
-    over, found = serving(scenario, serving={"engine": "vllm", "request_rate": 1e6})
+    over, found = serving(shipped, serving={"engine": "vllm", "request_rate": 1e6})
     assert over["concurrency"] == over["max_concurrency"]
     assert any(w.startswith("over_capacity: request_rate 1,000,000 requests/s is more than the group serves")
                for w in found.warnings)  # fmt: skip
 
 
 def test_a_mixture_of_experts_reads_the_experts_its_batch_routes_to():
-    base = {"kind": "scenario", "schema_version": 1, "model": "mixtral-8x7b", "precision": "fp16",
-            "hardware": {"accelerator": "h100-sxm", "gpus": 2}, "location": "us",
-            "request": {"input_tokens": 100, "output_tokens": 100}}  # fmt: skip
+    base = scenario("mixtral-8x7b", "fp16", "h100-sxm", 2, 100, 100)
     one, _ = serving(base, serving={"engine": "vllm", "concurrency": 1})
     # Mixtral: 46.7e9 total, 12.9e9 active, 8 experts, 2 per token: routed = (46.7 - 12.9) x 8 / 6 = 45.07e9
     routed = (46.7e9 - 12.9e9) * 8 / 6
@@ -117,10 +122,7 @@ def test_a_mixture_of_experts_reads_the_experts_its_batch_routes_to():
 
 
 def test_tensor_parallel_all_reduces_cost_link_time_per_token():
-    base = {"kind": "scenario", "schema_version": 1, "model": "llama-3.1-70b", "precision": "fp16",
-            "hardware": {"accelerator": "h100-sxm", "gpus": 8}, "location": "us",
-            "request": {"input_tokens": 1000, "output_tokens": 500},
-            "serving": {"engine": "vllm", "concurrency": 64}}  # fmt: skip
+    base = scenario("llama-3.1-70b", "fp16", "h100-sxm", 8, 1000, 500, engine="vllm", concurrency=64)
     r, _ = serving(base, ROUND)
     # Llama 3.1 70B: 80 layers x 64 heads x 128 = 655,360 wide; a token all-reduces two 16-bit activations a layer,
     # 4 x 655,360 x 2 B = 5,242,880 B; a ring of 8 moves 2 x 7/8 = 1.75 of it over half of 900 GB/s at eff_link 0.5:
@@ -143,19 +145,14 @@ def test_tensor_parallel_all_reduces_cost_link_time_per_token():
 
 
 def test_compressed_attention_declares_its_kv_cache():
-    base = {"kind": "scenario", "schema_version": 1, "model": "deepseek-v3", "precision": "fp8",
-            "hardware": {"accelerator": "h200-sxm", "gpus": 8}, "location": "us",
-            "request": {"input_tokens": 1000, "output_tokens": 1000}}  # fmt: skip
+    base = scenario("deepseek-v3", "fp8", "h200-sxm", 8, 1000, 1000)
     r, _ = serving(base, serving={"engine": "vllm", "concurrency": 8})
     # MLA: 61 layers x (512 + 64) = 35,136 values per token at 2 B (16-bit KV), not 2 x 61 x 128 x 128 x 2
     assert r["kv_per_token"] == 35136 * 2
 
 
 def test_a_hybrid_model_reads_and_writes_its_recurrent_state_every_step():
-    base = {"kind": "scenario", "schema_version": 1, "model": "nemotron-nano-9b-v2", "precision": "bf16",
-            "hardware": {"accelerator": "h100-sxm", "gpus": 1}, "location": "us",
-            "request": {"input_tokens": 600, "output_tokens": 400},
-            "serving": {"engine": "vllm", "concurrency": 8}}  # fmt: skip
+    base = scenario("nemotron-nano-9b-v2", "bf16", "h100-sxm", 1, 600, 400, engine="vllm", concurrency=8)
     r, found = serving(base, ROUND)
     # Nemotron Nano 9B v2: 27 Mamba-2 layers, each holding 128 heads x 80 x 128 SSM state plus a convolution state
     #   of 3 x (128 x 80 + 2 x 8 groups x 128): 27 x (1,310,720 + 36,864) = 36,384,768 elements a request
@@ -177,10 +174,7 @@ def test_an_architecture_family_scales_the_engines_efficiencies(tree):
     shipped = yaml.safe_load((REPO / "catalogs" / "calibrations.yaml").read_text())["entries"]["default"]
     family = shipped["serving_eff_arch"]
     assert family["hopper"] == 1  # the reference, fixed
-    base = {"kind": "scenario", "schema_version": 1, "model": "llama-3.1-8b", "precision": "bf16",
-            "hardware": {"accelerator": "b200", "gpus": 1}, "location": "us",
-            "request": {"input_tokens": 600, "output_tokens": 400},
-            "serving": {"engine": "vllm", "concurrency": 8}}  # fmt: skip
+    base = scenario("llama-3.1-8b", "bf16", "b200", 1, 600, 400, engine="vllm", concurrency=8)
     b200, found = serving(base)
     # B200: 7.7 TB/s (the catalog's HGX B200 figure) x vLLM's fitted share x Blackwell's share of what Hopper achieves
     assert float(found.inputs["eff_arch"].value[0]) == family["blackwell"] < 1
@@ -195,13 +189,10 @@ def test_an_accelerator_without_a_fitted_family_says_so(tree_copy):
 
     path = tree_copy / "catalogs" / "accelerators.yaml"
     path.write_text(path.read_text().replace("    architecture: cdna3\n", "", 1))  # MI300X, the first CDNA 3 entry
-    base = {"kind": "scenario", "schema_version": 1, "model": "llama-3.1-8b", "precision": "bf16",
-            "hardware": {"gpus": 1}, "location": "us", "request": {"input_tokens": 600, "output_tokens": 400},
-            "serving": {"engine": "vllm", "concurrency": 8}}  # fmt: skip
     said = {}
     for accelerator in ("mi300x", "mi325x"):  # without an architecture; with one no table measures
-        scenario = {**base, "hardware": {"accelerator": accelerator, "gpus": 1}}
-        (found,) = run(scenario, tree=Tree(tree_copy), methodologies=["serving"])
+        one = scenario("llama-3.1-8b", "bf16", accelerator, 1, 600, 400, engine="vllm", concurrency=8)
+        (found,) = run(one, tree=Tree(tree_copy), methodologies=["serving"])
         assert float(found.inputs["eff_arch"].value[0]) == 1
         said[accelerator] = next(a for a in found.assumptions if a.startswith("eff_arch"))
     assert said["mi300x"] == "eff_arch: accelerator 'mi300x' has no architecture; used the default 1"
