@@ -6,6 +6,7 @@ import click
 
 from ..engine import ImpactError, open_tree
 from ..engine.errors import Location, Problem
+from ..engine.render import terminal
 from ..engine.render.plain import calibration, parameter_estimate, serving_calibration
 from .common import reports_errors, root_option
 
@@ -107,7 +108,8 @@ def _declared(tree, methodology, held_out, date):
         "unusable_rows": len(fitter.rows.dropped),
         "dropped": fitter.rows.dropped,
     }
-    return fields, report_, lambda written: serving_calibration(fit, len(fitter.rows.dropped), written)
+    width = terminal.console().width
+    return fields, report_, lambda written: serving_calibration(fit, len(fitter.rows.dropped), written, names, width)
 
 
 @click.command("estimate-params")

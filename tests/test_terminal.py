@@ -26,6 +26,7 @@ TABLE_COMMANDS = {
     "compare": ["compare", CHATBOT],
     "memory": ["memory"],
     "validate": ["validate"],
+    "calibrate serving": ["calibrate", "--methodology", "serving", "--dry-run", "--no-held-out"],
     "batch": ["batch", LOG, "--scenario", CHATBOT, "--by", "model", "--by", "location"],
 }
 

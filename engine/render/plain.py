@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import textwrap
+
 
 def _percent(value) -> str:
     return "n/a (a single group)" if value is None else f"{value:.1%}"
@@ -36,21 +38,40 @@ def parameter_estimate(found, basis: str) -> str:
     return "\n".join(lines) + "\n"
 
 
-def serving_calibration(fit, dropped: int, written: str | None) -> str:
-    """A fit of declared parameters (engine.fitting): values per engine, then in-sample and held-out errors."""
-    lines = [f"fitted per engine on {', '.join(f'{d} ({n} rows)' for d, n in fit.rows.items())}; "
-             f"{dropped} rows unusable"]  # fmt: skip
+def _items(head: str, items: list[str], width: int, indent: str = "      ") -> list[str]:
+    """`head` then `items` joined by ", ", in lines of at most `width` columns where the items allow it, each item
+    whole (a value never splits from its name); lines after the first start with `indent`."""
+    lines, line = [], head
+    for i, item in enumerate(items):
+        text = item + ("," if i < len(items) - 1 else "")
+        if line != head and len(line) + 1 + len(text) > width:
+            lines.append(line)
+            line = indent + text
+        else:
+            line = f"{line} {text}"
+    return [*lines, line]
+
+
+def serving_calibration(fit, dropped: int, written: str | None, names: list[str], width: int = 80) -> str:
+    """A fit of declared parameters (engine.fitting): values per engine, in the order `names` declares them, then
+    in-sample and held-out errors; lines fit `width` columns."""
+    used = [f"{d} ({n} rows)" for d, n in fit.rows.items()]
+    used[-1] += f"; {dropped} rows unusable"
+    lines = _items("fitted per engine on", used, width, "  ")
     family = set(fit.references)
     for key, values in fit.values.items():
         tied = fit.tied.get(key, [])
-        shown = ", ".join(f"{n} = {v:.4g}" + ("*" if n in tied else "") for n, v in values.items() if n not in family)
+        own = [n for n in names if n in values and n not in family]
+        shown = [f"{n} = {values[n]:.4g}" + ("*" if n in tied else "") for n in own]
         if shown:
-            lines.append(f"  {key}: {shown}")
+            lines += _items(f"  {key}:", shown, width)
     if fit.tied:
-        lines.append("  * no row of that engine informs it: the value of the engine with most rows that does")
+        note = "  * no row of that engine informs it: the value of the engine with most rows that does"
+        lines += textwrap.wrap(note, width, subsequent_indent="    ", break_long_words=False)
     for name, reference in fit.references.items():
-        shown = ", ".join(f"{k} = {v[name]:.4g}" for k, v in fit.values.items() if name in v)
-        lines.append(f"  {name} per accelerator family: {shown} ({reference}, with most rows, is the reference)")
+        shown = [f"{k} = {v[name]:.4g}" for k, v in fit.values.items() if name in v]
+        lines += _items(f"  {name} per accelerator family:", shown, width)
+        lines.append(f"      ({reference}, with most rows, is the reference)")
     lines.append("error (median predicted/measured, MAPE):")
     for kind, table in fit.errors.items():
         lines.append(f"  {kind.replace('_', ' ')}:")
